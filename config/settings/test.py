@@ -1,0 +1,17 @@
+from .base import *  # noqa: F403
+from .base import env
+
+SECRET_KEY = "test-secret-key"
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+DATABASES = {
+    "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/shop"),
+}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STRIPE_SECRET_KEY = "sk_test_suite"
+STRIPE_WEBHOOK_SECRET = "whsec_test_suite"
+STRIPE_API_BASE = "http://127.0.0.1:9"
+STRIPE_TIMEOUT_SECONDS = 5.0
+WAGTAILADMIN_BASE_URL = "http://testserver"
+LOGGING = {"version": 1, "disable_existing_loggers": False}

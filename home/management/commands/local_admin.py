@@ -1,0 +1,36 @@
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+CREDENTIALS_FILE = Path(settings.BASE_DIR) / ".local-admin"
+
+
+class Command(BaseCommand):
+    help = "Create (once) and print an admin login for running the shop on this machine."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--username", default="admin")
+
+    def handle(self, *args, username, **options):
+        if not settings.DEBUG:
+            raise CommandError("local_admin is for local runs only (DEBUG is off).")
+        User = get_user_model()
+        if not User.objects.filter(username=username).exists() or not CREDENTIALS_FILE.exists():
+            password = secrets.token_urlsafe(12)
+            user, _ = User.objects.get_or_create(
+                username=username, defaults={"email": f"{username}@example.com"}
+            )
+            user.is_staff = user.is_superuser = True
+            user.set_password(password)
+            user.save()
+            CREDENTIALS_FILE.write_text(f"{username}\n{password}\n")
+        username, password = CREDENTIALS_FILE.read_text().split()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Admin login for http://127.0.0.1:8000/admin/  user: {username}  "
+                f"password: {password}"
+            )
+        )

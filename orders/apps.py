@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class OrdersConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "orders"
+
+    def ready(self):
+        from . import checks, signals  # noqa: F401

@@ -1,0 +1,16 @@
+from django.conf import settings
+
+from . import stripe_gateway
+from .cart import Cart
+
+
+def shop(request):
+    from home.navigation import menu_pages
+
+    return {
+        "shop_name": settings.WAGTAIL_SITE_NAME,
+        "cart_count": Cart(request.session).count if hasattr(request, "session") else 0,
+        "max_quantity": settings.SHOP_MAX_QUANTITY_PER_LINE,
+        "stripe_emulator_active": stripe_gateway.uses_emulator(),
+        "menu_pages": menu_pages(request),
+    }

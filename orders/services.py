@@ -1,0 +1,342 @@
+"""Money logic: turning carts into orders and keeping orders in step with Stripe."""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from . import emails, stripe_gateway
+from .cart import Cart, CartLine
+from .models import Order, OrderItem, StripeEvent
+from .stripe_gateway import CheckoutSession, StripeError, StripeRejected
+
+logger = logging.getLogger(__name__)
+
+Status = Order.Status
+# A paid order never goes back; these are the only moves an order can make.
+ALLOWED_SOURCES = {
+    Status.PAID: [Status.PENDING, Status.CANCELLED],
+    Status.FAILED: [Status.PENDING],
+    Status.CANCELLED: [Status.PENDING],
+    Status.REFUNDED: [Status.PAID],
+}
+# Stripe needs expires_at at least 30 minutes ahead when the request arrives; the
+# extra minute covers the time between creating the order and Stripe receiving it.
+EXPIRY_ALLOWANCE = timedelta(minutes=1)
+
+
+class CheckoutError(Exception):
+    def __init__(self, user_message: str):
+        super().__init__(user_message)
+        self.user_message = user_message
+
+
+class UnknownCheckoutSession(Exception):
+    """No order of this shop belongs to that Checkout Session."""
+
+
+@dataclass(frozen=True)
+class CheckoutUrls:
+    success_url: str
+    cancel_url: str
+
+
+def to_cents(amount: Decimal) -> int:
+    return int((amount * 100).to_integral_value())
+
+
+def from_cents(cents: int) -> Decimal:
+    return (Decimal(cents) / 100).quantize(Decimal("0.01"))
+
+
+def create_checkout(cart: Cart, owner_key: str, user, urls: CheckoutUrls) -> Order:
+    """Return the order whose Checkout Session the shopper should pay; never two for one cart."""
+    lines, notices = cart.lines()
+    if notices:
+        raise CheckoutError(" ".join(notices) + " Please review your cart and try again.")
+    if not lines:
+        raise CheckoutError("Your cart is empty. Add a product before checking out.")
+    fingerprint = Cart.fingerprint(lines)
+
+    for _attempt in range(3):
+        order = _open_order_for(owner_key)
+        if order is None:
+            try:
+                order = _create_pending_order(lines, fingerprint, owner_key, user)
+            except IntegrityError:
+                continue
+        elif order.cart_fingerprint != fingerprint or _checkout_expiring(order):
+            _close_checkout(order)
+            continue
+        return _ensure_stripe_session(order, lines, urls)
+    raise CheckoutError("Your checkout is being updated in another tab. Please try again.")
+
+
+def _open_order_for(owner_key: str) -> Order | None:
+    return Order.objects.filter(
+        owner_key=owner_key, status=Status.PENDING, checkout_open=True
+    ).first()
+
+
+def _checkout_expiring(order: Order) -> bool:
+    return order.checkout_expires_at <= timezone.now() + timedelta(minutes=2)
+
+
+@transaction.atomic
+def _create_pending_order(lines: list[CartLine], fingerprint: str, owner_key: str, user) -> Order:
+    order = Order.objects.create(
+        owner_key=owner_key,
+        user=user if user is not None and user.is_authenticated else None,
+        customer_email=getattr(user, "email", "") or "",
+        currency=settings.SHOP_CURRENCY,
+        total=sum((line.line_total for line in lines), Decimal("0")),
+        cart_fingerprint=fingerprint,
+        checkout_expires_at=timezone.now()
+        + timedelta(minutes=settings.SHOP_CHECKOUT_SESSION_MINUTES)
+        + EXPIRY_ALLOWANCE,
+    )
+    OrderItem.objects.bulk_create(
+        OrderItem(
+            order=order,
+            product=line.product,
+            product_name=line.product.name,
+            unit_price=line.unit_price,
+            quantity=line.quantity,
+        )
+        for line in lines
+    )
+    return order
+
+
+def _checkout_params(order: Order, lines: list[CartLine], urls: CheckoutUrls) -> dict:
+    params = {
+        "mode": "payment",
+        "line_items": [
+            {
+                "quantity": line.quantity,
+                "price_data": {
+                    "currency": order.currency,
+                    "unit_amount": to_cents(line.unit_price),
+                    "product_data": {"name": line.product.name},
+                },
+            }
+            for line in lines
+        ],
+        "success_url": urls.success_url,
+        "cancel_url": urls.cancel_url,
+        "client_reference_id": order.reference,
+        "metadata": {"order_reference": order.reference},
+        "expires_at": int(order.checkout_expires_at.timestamp()),
+    }
+    if order.customer_email:
+        params["customer_email"] = order.customer_email
+    return params
+
+
+def _ensure_stripe_session(order: Order, lines: list[CartLine], urls: CheckoutUrls) -> Order:
+    if order.stripe_checkout_url:
+        return order
+    try:
+        session = stripe_gateway.create_checkout_session(
+            _checkout_params(order, lines, urls), idempotency_key=f"checkout-{order.reference}"
+        )
+    except StripeError as error:
+        Order.objects.filter(pk=order.pk, status=Status.PENDING).update(
+            status=Status.CANCELLED, checkout_open=False, updated_at=timezone.now()
+        )
+        logger.warning("Checkout for order %s could not start: %s", order.reference, error)
+        raise CheckoutError(
+            "We could not start the payment. Your cart is saved; please try again in a minute."
+        ) from error
+    Order.objects.filter(pk=order.pk, stripe_checkout_session_id__isnull=True).update(
+        stripe_checkout_session_id=session.id,
+        stripe_checkout_url=session.url,
+        updated_at=timezone.now(),
+    )
+    order.refresh_from_db()
+    logger.info("Checkout Session %s opened for order %s", session.id, order.reference)
+    return order
+
+
+def _close_checkout(order: Order) -> None:
+    """Stop offering an order's Checkout Session, expiring it at Stripe first."""
+    if order.stripe_checkout_session_id:
+        try:
+            try:
+                session = stripe_gateway.expire_checkout_session(order.stripe_checkout_session_id)
+            except StripeRejected:
+                # Already complete or expired: Stripe's current state decides.
+                session = stripe_gateway.retrieve_checkout_session(order.stripe_checkout_session_id)
+        except StripeError as error:
+            raise CheckoutError(
+                "We could not update your checkout. Your cart is saved; please try again."
+            ) from error
+        apply_checkout_session(session)
+    Order.objects.filter(pk=order.pk, status=Status.PENDING, checkout_open=True).update(
+        status=Status.CANCELLED, checkout_open=False, updated_at=timezone.now()
+    )
+
+
+def fulfill_checkout(session_id: str) -> Order:
+    """Bring the session's order up to date with Stripe; safe to call any number of times."""
+    if not Order.objects.filter(stripe_checkout_session_id=session_id).exists():
+        raise UnknownCheckoutSession(session_id)
+    return apply_checkout_session(stripe_gateway.retrieve_checkout_session(session_id))
+
+
+def apply_checkout_session(session: CheckoutSession) -> Order:
+    """Move the session's order to the state Stripe reports, if that is a move forward."""
+    with transaction.atomic():
+        order = (
+            Order.objects.select_for_update().filter(stripe_checkout_session_id=session.id).first()
+        )
+        if order is None:
+            raise UnknownCheckoutSession(session.id)
+        if session.status in ("complete", "expired"):
+            order.checkout_open = False
+        if session.payment_intent_id and not order.stripe_payment_intent_id:
+            order.stripe_payment_intent_id = session.payment_intent_id
+        if session.customer_email and not order.customer_email:
+            order.customer_email = session.customer_email
+        if session.is_paid:
+            _move(order, Status.PAID)
+        elif session.has_failed:
+            _move(order, Status.FAILED)
+        elif session.status == "expired":
+            _move(order, Status.CANCELLED)
+        order.save()
+    return order
+
+
+def _move(order: Order, target: str) -> bool:
+    """Change a locked order's status when the move is allowed; say whether it moved."""
+    if order.status == target or order.status not in ALLOWED_SOURCES[target]:
+        return False
+    logger.info(
+        "Order %s: %s -> %s (Checkout Session %s)",
+        order.reference,
+        order.status,
+        target,
+        order.stripe_checkout_session_id,
+    )
+    order.status = target
+    if target == Status.PAID:
+        order.paid_at = timezone.now()
+        transaction.on_commit(lambda: emails.send_order_confirmation(order.pk))
+    return True
+
+
+def apply_refund(charge: stripe_gateway.Charge) -> Order:
+    """Record a refund Stripe reports; a full refund moves a paid order to refunded."""
+    order = Order.objects.filter(stripe_payment_intent_id=charge.payment_intent_id).first()
+    if order is None:
+        session = stripe_gateway.find_checkout_session_for_payment_intent(charge.payment_intent_id)
+        if session is None:
+            raise UnknownCheckoutSession(charge.payment_intent_id)
+        apply_checkout_session(session)
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(
+            stripe_payment_intent_id=charge.payment_intent_id
+        )
+        refunded = from_cents(charge.amount_refunded)
+        order.amount_refunded = max(order.amount_refunded, refunded)
+        if charge.refunded or charge.amount_refunded >= charge.amount:
+            _move(order, Status.REFUNDED)
+        order.save()
+    return order
+
+
+def handle_webhook_event(event: dict) -> StripeEvent:
+    """Apply a verified Stripe event once, however many times it is delivered."""
+    with transaction.atomic():
+        record, created = StripeEvent.objects.select_for_update().get_or_create(
+            stripe_event_id=event["id"],
+            defaults={
+                "type": event["type"],
+                "payload": event,
+                "outcome": StripeEvent.Outcome.FAILED,
+            },
+        )
+        if not created:
+            StripeEvent.objects.filter(pk=record.pk).update(delivery_count=F("delivery_count") + 1)
+            if record.outcome != StripeEvent.Outcome.FAILED:
+                return record
+        return _process_event(record, event)
+
+
+def replay_event(record: StripeEvent) -> StripeEvent:
+    """Apply a recorded event again, for events whose processing failed."""
+    with transaction.atomic():
+        record = StripeEvent.objects.select_for_update().get(pk=record.pk)
+        return _process_event(record, record.payload)
+
+
+def _process_event(record: StripeEvent, event: dict) -> StripeEvent:
+    handler = EVENT_HANDLERS.get(event["type"])
+    try:
+        with transaction.atomic():
+            order = handler(event) if handler else None
+    except UnknownCheckoutSession:
+        record.outcome, record.detail = StripeEvent.Outcome.IGNORED, "No matching order."
+    except StripeError as error:
+        record.outcome, record.detail = StripeEvent.Outcome.FAILED, str(error)
+    else:
+        record.order = order
+        record.outcome = StripeEvent.Outcome.PROCESSED if handler else StripeEvent.Outcome.IGNORED
+        record.detail = "" if handler else "Event type not handled by the shop."
+    record.processed_at = timezone.now()
+    record.save()
+    log = logger.warning if record.outcome == StripeEvent.Outcome.FAILED else logger.info
+    log(
+        "Stripe event %s (%s): %s %s",
+        record.stripe_event_id,
+        record.type,
+        record.outcome,
+        record.detail,
+    )
+    return record
+
+
+def _on_checkout_session_event(event: dict) -> Order:
+    return apply_checkout_session(stripe_gateway.session_from_event(event))
+
+
+def _on_charge_refunded(event: dict) -> Order:
+    return apply_refund(stripe_gateway.charge_from_event(event))
+
+
+EVENT_HANDLERS = {
+    "checkout.session.completed": _on_checkout_session_event,
+    "checkout.session.async_payment_succeeded": _on_checkout_session_event,
+    "checkout.session.async_payment_failed": _on_checkout_session_event,
+    "checkout.session.expired": _on_checkout_session_event,
+    "charge.refunded": _on_charge_refunded,
+}
+
+
+def claim_anonymous_orders(anonymous_key: str, user) -> int:
+    """Give a shopper who just signed in the orders they made in this browser."""
+    signed_in = f"user:{user.pk}"
+    with transaction.atomic():
+        if Order.objects.filter(
+            owner_key=signed_in, status=Status.PENDING, checkout_open=True
+        ).exists():
+            Order.objects.filter(owner_key=anonymous_key, checkout_open=True).update(
+                checkout_open=False
+            )
+        return Order.objects.filter(owner_key=anonymous_key).update(owner_key=signed_in, user=user)
+
+
+def abandon_checkout(owner_key: str) -> Order | None:
+    """The shopper came back from Checkout without paying: close their open checkout."""
+    order = _open_order_for(owner_key)
+    if order is None:
+        return None
+    _close_checkout(order)
+    order.refresh_from_db()
+    return order

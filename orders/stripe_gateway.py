@@ -1,0 +1,217 @@
+"""The only module that talks to Stripe; everything else sees plain data and typed errors."""
+
+import logging
+from dataclasses import dataclass
+
+import stripe
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+STRIPE_DASHBOARD = "https://dashboard.stripe.com"
+# Stripe may answer a webhook's event type with a payment already settled or not; these
+# PaymentIntent states mean the shopper's delayed payment did not go through.
+FAILED_PAYMENT_INTENT_STATES = {"requires_payment_method", "canceled"}
+
+
+class StripeError(Exception):
+    """Stripe could not do what was asked; `user_message` is safe to show a shopper."""
+
+    user_message = "We could not reach our payment provider. Please try again in a minute."
+
+
+class StripeUnavailable(StripeError):
+    """A network failure, timeout, rate limit or error on Stripe's side."""
+
+
+class StripeRejected(StripeError):
+    """Stripe refused the request as invalid; retrying the same request will not help."""
+
+    def __init__(self, message: str, code: str | None = None):
+        super().__init__(message)
+        self.code = code
+        self.user_message = message
+
+
+class InvalidWebhook(Exception):
+    """The webhook body or signature is not a valid, fresh event signed with our secret."""
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    id: str
+    url: str
+    status: str
+    payment_status: str
+    amount_total: int
+    currency: str
+    client_reference_id: str
+    customer_email: str
+    payment_intent_id: str
+    payment_intent_status: str
+
+    @property
+    def is_paid(self) -> bool:
+        return self.payment_status in ("paid", "no_payment_required")
+
+    @property
+    def has_failed(self) -> bool:
+        return (
+            self.status == "complete"
+            and not self.is_paid
+            and self.payment_intent_status in FAILED_PAYMENT_INTENT_STATES
+        )
+
+    @classmethod
+    def from_stripe(cls, session, payment_intent_status: str = "") -> "CheckoutSession":
+        intent = session.get("payment_intent")
+        if isinstance(intent, dict):
+            intent_id = intent.get("id") or ""
+            payment_intent_status = intent.get("status") or payment_intent_status
+        else:
+            intent_id = intent or ""
+        details = session.get("customer_details") or {}
+        return cls(
+            id=session["id"],
+            url=session.get("url") or "",
+            status=session.get("status") or "",
+            payment_status=session.get("payment_status") or "",
+            amount_total=session.get("amount_total") or 0,
+            currency=session.get("currency") or "",
+            client_reference_id=session.get("client_reference_id") or "",
+            customer_email=details.get("email") or session.get("customer_email") or "",
+            payment_intent_id=intent_id,
+            payment_intent_status=payment_intent_status,
+        )
+
+
+@dataclass(frozen=True)
+class Charge:
+    payment_intent_id: str
+    amount: int
+    amount_refunded: int
+    refunded: bool
+
+
+def _client() -> stripe.StripeClient:
+    base_addresses = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
+    return stripe.StripeClient(
+        settings.STRIPE_SECRET_KEY or "sk_missing",
+        base_addresses=base_addresses,
+        max_network_retries=2,
+        http_client=stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT_SECONDS),
+    )
+
+
+def _call(description: str, function, *args, **kwargs):
+    try:
+        return function(*args, **kwargs)
+    except (stripe.InvalidRequestError, stripe.IdempotencyError, stripe.CardError) as error:
+        logger.warning("Stripe refused to %s: %s", description, error.user_message)
+        raise StripeRejected(
+            error.user_message or str(error), getattr(error, "code", None)
+        ) from error
+    except stripe.StripeError as error:
+        logger.error("Stripe failed to %s: %s", description, error)
+        raise StripeUnavailable(str(error)) from error
+
+
+def create_checkout_session(params: dict, idempotency_key: str) -> CheckoutSession:
+    session = _call(
+        "create a Checkout Session",
+        _client().v1.checkout.sessions.create,
+        params=params,
+        options={"idempotency_key": idempotency_key},
+    )
+    return CheckoutSession.from_stripe(session)
+
+
+def retrieve_checkout_session(session_id: str) -> CheckoutSession:
+    session = _call(
+        f"retrieve Checkout Session {session_id}",
+        _client().v1.checkout.sessions.retrieve,
+        session_id,
+        params={"expand": ["payment_intent"]},
+    )
+    return CheckoutSession.from_stripe(session)
+
+
+def expire_checkout_session(session_id: str) -> CheckoutSession:
+    session = _call(
+        f"expire Checkout Session {session_id}",
+        _client().v1.checkout.sessions.expire,
+        session_id,
+    )
+    return CheckoutSession.from_stripe(session)
+
+
+def find_checkout_session_for_payment_intent(payment_intent_id: str) -> CheckoutSession | None:
+    sessions = _call(
+        f"find the Checkout Session of {payment_intent_id}",
+        _client().v1.checkout.sessions.list,
+        params={"payment_intent": payment_intent_id, "limit": 1},
+    )
+    return CheckoutSession.from_stripe(sessions.data[0]) if sessions.data else None
+
+
+def create_refund(payment_intent_id: str, amount_cents: int | None, idempotency_key: str) -> str:
+    params = {"payment_intent": payment_intent_id}
+    if amount_cents is not None:
+        params["amount"] = amount_cents
+    refund = _call(
+        f"refund {payment_intent_id}",
+        _client().v1.refunds.create,
+        params=params,
+        options={"idempotency_key": idempotency_key},
+    )
+    return refund["id"]
+
+
+def construct_event(payload: bytes, signature_header: str) -> dict:
+    """Verify the signature on the raw body and return the event as plain data."""
+    secret = settings.STRIPE_WEBHOOK_SECRET
+    if not secret:
+        raise InvalidWebhook("No webhook signing secret is configured; refusing every event.")
+    try:
+        event = stripe.Webhook.construct_event(payload, signature_header, secret)
+    except stripe.SignatureVerificationError as error:
+        raise InvalidWebhook(f"Invalid signature: {error.user_message}") from None
+    except ValueError:
+        raise InvalidWebhook("The body is not a valid Stripe event.") from None
+    event = event.to_dict()
+    if not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
+        raise InvalidWebhook("The event has no id or type.")
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        raise InvalidWebhook("The event has no data object.")
+    return event
+
+
+def session_from_event(event: dict) -> CheckoutSession:
+    intent_status = (
+        "requires_payment_method"
+        if event["type"] == "checkout.session.async_payment_failed"
+        else ""
+    )
+    return CheckoutSession.from_stripe(event["data"]["object"], intent_status)
+
+
+def charge_from_event(event: dict) -> Charge:
+    charge = event["data"]["object"]
+    return Charge(
+        payment_intent_id=charge.get("payment_intent") or "",
+        amount=int(charge.get("amount") or 0),
+        amount_refunded=int(charge.get("amount_refunded") or 0),
+        refunded=bool(charge.get("refunded")),
+    )
+
+
+def dashboard_url(kind: str, object_id: str) -> str:
+    test_prefix = "" if settings.STRIPE_SECRET_KEY.startswith("sk_live_") else "/test"
+    paths = {"payment_intent": "payments", "checkout_session": "checkout/sessions"}
+    return f"{STRIPE_DASHBOARD}{test_prefix}/{paths[kind]}/{object_id}"
+
+
+def uses_emulator() -> bool:
+    base = settings.STRIPE_API_BASE
+    return bool(base) and not base.startswith("https://api.stripe.com")

@@ -1,0 +1,21 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("cart/", views.cart_detail, name="cart"),
+    path("cart/add/", views.cart_add, name="cart_add"),
+    path("cart/update/", views.cart_update, name="cart_update"),
+    path("cart/remove/", views.cart_remove, name="cart_remove"),
+    path("cart/clear/", views.cart_clear, name="cart_clear"),
+    path("create-checkout-session/", views.create_checkout_session, name="create_checkout_session"),
+    path("success/", views.checkout_success, name="checkout_success"),
+    path("cancel/", views.checkout_cancel, name="checkout_cancel"),
+    path("webhook/", views.stripe_webhook, name="stripe_webhook"),
+    path("orders/", views.order_list, name="order_list"),
+    path("orders/<str:reference>/", views.order_detail, name="order_detail"),
+    path("account/signup/", views.signup, name="signup"),
+    path("account/login/", auth_views.LoginView.as_view(), name="login"),
+    path("account/logout/", auth_views.LogoutView.as_view(), name="logout"),
+]

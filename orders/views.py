@@ -1,0 +1,233 @@
+import json
+import logging
+import re
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from . import selectors, services, shoppers, stripe_gateway
+from .cart import Cart, CartError
+from .forms import SignUpForm
+from .models import Order, StripeEvent
+
+logger = logging.getLogger(__name__)
+
+CHECKOUT_SESSION_ID = re.compile(r"^cs_[A-Za-z0-9_]{1,250}$")
+MAX_WEBHOOK_BYTES = 256 * 1024
+
+
+def _wants_json(request) -> bool:
+    return request.content_type == "application/json" or "application/json" in request.headers.get(
+        "Accept", ""
+    )
+
+
+def _cart_response(request, cart: Cart, message: str, status: int = 200):
+    if _wants_json(request):
+        return JsonResponse({"count": cart.count, "message": message}, status=status)
+    if status >= 400:
+        messages.error(request, message)
+    else:
+        messages.success(request, message)
+    return redirect(request.POST.get("next") or "cart")
+
+
+@never_cache
+@require_GET
+def cart_detail(request):
+    cart = Cart(request.session)
+    lines, notices = cart.lines()
+    for notice in notices:
+        messages.warning(request, notice)
+    total = sum(line.line_total for line in lines)
+    return render(
+        request,
+        "orders/cart.html",
+        {"lines": lines, "total": total, "cart_count": cart.count, "page_title": "Your cart"},
+    )
+
+
+def _cart_action(action):
+    @require_POST
+    def view(request):
+        cart = Cart(request.session)
+        try:
+            message = action(cart, request.POST)
+        except CartError as error:
+            return _cart_response(request, cart, error.user_message, status=400)
+        return _cart_response(request, cart, message)
+
+    view.__name__ = action.__name__
+    return view
+
+
+@_cart_action
+def cart_add(cart, data):
+    product = cart.add(data.get("product_id"), data.get("quantity", "1"))
+    return f"{product.name} was added to your cart."
+
+
+@_cart_action
+def cart_update(cart, data):
+    cart.set_quantity(data.get("product_id"), data.get("quantity"))
+    return "Your cart was updated."
+
+
+@_cart_action
+def cart_remove(cart, data):
+    cart.remove(data.get("product_id"))
+    return "The product was removed from your cart."
+
+
+@_cart_action
+def cart_clear(cart, data):
+    cart.clear()
+    return "Your cart is now empty."
+
+
+def _json_items(request) -> list[tuple[object, object]]:
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise CartError("The request body must be JSON.") from None
+    items = body.get("items") if isinstance(body, dict) else None
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise CartError('Send {"items": [{"product_id": <id>, "quantity": <n>}]}.')
+    return [(item.get("product_id"), item.get("quantity")) for item in items]
+
+
+def _checkout_urls(request) -> services.CheckoutUrls:
+    success = request.build_absolute_uri(reverse("checkout_success"))
+    return services.CheckoutUrls(
+        success_url=f"{success}?session_id={{CHECKOUT_SESSION_ID}}",
+        cancel_url=request.build_absolute_uri(reverse("checkout_cancel")),
+    )
+
+
+@require_POST
+def create_checkout_session(request):
+    wants_json = request.content_type == "application/json"
+    cart = Cart(request.session)
+    try:
+        if wants_json:
+            cart.replace(_json_items(request))
+        order = services.create_checkout(
+            cart, shoppers.owner_key(request), request.user, _checkout_urls(request)
+        )
+    except (CartError, services.CheckoutError) as error:
+        if wants_json:
+            status = 400 if isinstance(error, CartError) else 503
+            return JsonResponse({"error": error.user_message}, status=status)
+        messages.error(request, error.user_message)
+        return redirect("cart")
+    if wants_json:
+        return JsonResponse(
+            {"id": order.stripe_checkout_session_id, "url": order.stripe_checkout_url}
+        )
+    return redirect(order.stripe_checkout_url, status=303)
+
+
+def _owned_order_or_404(request, **lookup) -> Order:
+    key = shoppers.known_owner_key(request)
+    order = Order.objects.filter(**lookup).prefetch_related("items").first()
+    if order is None or key is None or not order.is_owned_by(key):
+        raise Http404("We could not find that order in this browser or account.")
+    return order
+
+
+@never_cache
+@require_GET
+def checkout_success(request):
+    session_id = request.GET.get("session_id", "")
+    if not CHECKOUT_SESSION_ID.match(session_id):
+        raise Http404("That payment link is not valid.")
+    order = _owned_order_or_404(request, stripe_checkout_session_id=session_id)
+    try:
+        order = services.fulfill_checkout(session_id)
+    except stripe_gateway.StripeError:
+        messages.warning(
+            request,
+            "We could not confirm your payment with Stripe just now. "
+            "This page will show the result once it arrives; you will not be charged twice.",
+        )
+    cart = Cart(request.session)
+    if order.status == Order.Status.PAID or order.is_payment_processing:
+        lines, _notices = cart.lines()
+        if Cart.fingerprint(lines) == order.cart_fingerprint:
+            cart.clear()
+    return render(
+        request,
+        "orders/success.html",
+        {"order": order, "items": order.items.all(), "page_title": f"Order {order.reference}"},
+    )
+
+
+@never_cache
+@require_GET
+def checkout_cancel(request):
+    key = shoppers.known_owner_key(request)
+    if key:
+        try:
+            services.abandon_checkout(key)
+        except services.CheckoutError as error:
+            logger.warning("Could not close checkout for %s: %s", key, error)
+    messages.info(
+        request, "Checkout was cancelled and you have not been charged. Your cart is saved."
+    )
+    return redirect("cart")
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request):
+    if int(request.headers.get("Content-Length") or 0) > MAX_WEBHOOK_BYTES:
+        return JsonResponse({"error": "Body too large."}, status=413)
+    try:
+        event = stripe_gateway.construct_event(
+            request.body, request.headers.get("Stripe-Signature", "")
+        )
+    except stripe_gateway.InvalidWebhook as error:
+        logger.warning("Refused a webhook: %s", error)
+        return JsonResponse({"error": str(error)}, status=400)
+    record = services.handle_webhook_event(event)
+    status = 503 if record.outcome == StripeEvent.Outcome.FAILED else 200
+    return JsonResponse({"received": True, "outcome": record.outcome}, status=status)
+
+
+@never_cache
+@require_GET
+def order_list(request):
+    return render(
+        request,
+        "orders/order_list.html",
+        {"orders": selectors.orders_for(request), "page_title": "Your orders"},
+    )
+
+
+@never_cache
+@require_GET
+def order_detail(request, reference):
+    order = _owned_order_or_404(request, reference=reference)
+    return render(
+        request,
+        "orders/order_detail.html",
+        {"order": order, "items": order.items.all(), "page_title": f"Order {order.reference}"},
+    )
+
+
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("order_list")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Welcome! Your account is ready.")
+        return redirect("order_list")
+    return render(request, "registration/signup.html", {"form": form, "page_title": "Sign up"})

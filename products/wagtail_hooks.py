@@ -1,0 +1,34 @@
+from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.ui.tables import LiveStatusTagColumn, UpdatedAtColumn
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from .models import Product
+
+
+class ProductFilterSet(WagtailFilterSet):
+    class Meta:
+        model = Product
+        fields = ["live", "has_unpublished_changes"]
+
+
+class ProductViewSet(SnippetViewSet):
+    model = Product
+    icon = "tag"
+    menu_label = "Products"
+    menu_order = 200
+    add_to_admin_menu = True
+    list_display = [
+        "name",
+        "price",
+        LiveStatusTagColumn(),
+        UpdatedAtColumn(),
+    ]
+    list_export = ["name", "slug", "price", "summary", "live", "updated_at"]
+    export_filename = "products"
+    filterset_class = ProductFilterSet
+    search_fields = ["name", "summary", "description"]
+    ordering = ["sort_order", "name"]
+
+
+register_snippet(ProductViewSet)

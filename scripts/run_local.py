@@ -1,0 +1,52 @@
+"""Run the shop on http://127.0.0.1:8000, with the offline Stripe emulator when no keys are set."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import environ
+
+ROOT = Path(__file__).resolve().parent.parent
+EMULATOR_PORT = 12111
+EMULATOR_SECRET = "whsec_local_emulator"
+
+
+def main() -> int:
+    environ.Env.read_env(ROOT / ".env")
+    env = dict(os.environ)
+    emulator = None
+    if not env.get("STRIPE_SECRET_KEY"):
+        env.update(
+            STRIPE_SECRET_KEY="sk_test_local_emulator",
+            STRIPE_API_BASE=f"http://127.0.0.1:{EMULATOR_PORT}",
+            STRIPE_WEBHOOK_SECRET=EMULATOR_SECRET,
+        )
+        emulator = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "stripe_emulator",
+                "--host=127.0.0.1",
+                f"--port={EMULATOR_PORT}",
+                "--webhook-url=http://127.0.0.1:8000/webhook/",
+                f"--webhook-secret={EMULATOR_SECRET}",
+                "--merchant-name=Wagtail Shop",
+            ],
+            cwd=ROOT,
+        )
+        print(f"No STRIPE_SECRET_KEY: using the offline Stripe emulator on port {EMULATOR_PORT}.")
+    try:
+        return subprocess.call(
+            [sys.executable, "manage.py", "runserver", "127.0.0.1:8000"], cwd=ROOT, env=env
+        )
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if emulator is not None:
+            emulator.terminate()
+            emulator.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
