@@ -1,6 +1,8 @@
 import pytest
 from django.core.management import call_command
 
+WEBHOOK_SECRET = "whsec_test_suite"
+
 
 @pytest.fixture
 def seeded_shop(db):
@@ -12,3 +14,31 @@ def make_product(db):
     from products.tests.factories import make_product
 
     return make_product
+
+
+@pytest.fixture(scope="session")
+def emulator_server():
+    from stripe_emulator.testing import running_emulator
+
+    with running_emulator(
+        webhook_secret=WEBHOOK_SECRET,
+        retry_delays=(0.05, 0.1, 0.2),
+        async_settle_seconds=3600,
+    ) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def stripe_emulator(emulator_server, settings):
+    """The offline Stripe emulator, reset, with the shop's Stripe settings pointed at it.
+
+    Webhooks are not delivered anywhere unless a test configures a webhook_url (browser and
+    live-server tests point it at the live server's /webhook/).
+    """
+    emulator_server.reset()
+    emulator_server.configure(webhook_url=None, webhook_secret=WEBHOOK_SECRET)
+    settings.STRIPE_API_BASE = emulator_server.base_url
+    settings.STRIPE_SECRET_KEY = "sk_test_suite"
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    yield emulator_server
+    emulator_server.configure(webhook_url=None)
