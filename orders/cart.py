@@ -41,7 +41,7 @@ def parse_quantity(raw) -> int:
         quantity = raw
     else:
         text = str(raw).strip()
-        if not text.isdigit() or len(text) > 6:
+        if not (text.isascii() and text.isdigit()) or len(text) > 6:
             raise CartError(message)
         quantity = int(text)
     if not 1 <= quantity <= maximum:
@@ -53,7 +53,7 @@ def parse_product_id(raw) -> int:
     if isinstance(raw, bool):
         raise CartError("That product could not be found.")
     text = str(raw).strip()
-    if not text.isdigit() or len(text) > 18:
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
         raise CartError("That product could not be found.")
     return int(text)
 

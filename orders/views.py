@@ -33,24 +33,32 @@ def _cart_response(request, cart: Cart, message: str, status: int = 200):
         return JsonResponse({"count": cart.count, "message": message}, status=status)
     if status >= 400:
         messages.error(request, message)
-    else:
-        messages.success(request, message)
-    return redirect(request.POST.get("next") or "cart")
+        return _render_cart(request, cart, status=status)
+    messages.success(request, message)
+    return redirect("cart")
+
+
+def _render_cart(request, cart: Cart, status: int = 200):
+    lines, notices = cart.lines()
+    for notice in notices:
+        messages.warning(request, notice)
+    return render(
+        request,
+        "orders/cart.html",
+        {
+            "lines": lines,
+            "total": sum(line.line_total for line in lines),
+            "cart_count": cart.count,
+            "page_title": "Your cart",
+        },
+        status=status,
+    )
 
 
 @never_cache
 @require_GET
 def cart_detail(request):
-    cart = Cart(request.session)
-    lines, notices = cart.lines()
-    for notice in notices:
-        messages.warning(request, notice)
-    total = sum(line.line_total for line in lines)
-    return render(
-        request,
-        "orders/cart.html",
-        {"lines": lines, "total": total, "cart_count": cart.count, "page_title": "Your cart"},
-    )
+    return _render_cart(request, Cart(request.session))
 
 
 def _cart_action(action):
@@ -125,7 +133,7 @@ def create_checkout_session(request):
             status = 400 if isinstance(error, CartError) else 503
             return JsonResponse({"error": error.user_message}, status=status)
         messages.error(request, error.user_message)
-        return redirect("cart")
+        return _render_cart(request, cart, status=400 if isinstance(error, CartError) else 503)
     if wants_json:
         return JsonResponse(
             {"id": order.stripe_checkout_session_id, "url": order.stripe_checkout_url}

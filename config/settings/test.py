@@ -1,3 +1,5 @@
+import os
+
 from .base import *  # noqa: F403
 from .base import env
 
