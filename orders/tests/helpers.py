@@ -10,7 +10,9 @@ from django.urls import reverse
 from conftest import WEBHOOK_SECRET
 
 
-def stripe_signature(body: bytes, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
+def stripe_signature(
+    body: bytes, secret: str = WEBHOOK_SECRET, timestamp: int | None = None
+) -> str:
     timestamp = int(time.time()) if timestamp is None else timestamp
     signed = f"{timestamp}.".encode() + body
     digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()

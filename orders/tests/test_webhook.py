@@ -1,0 +1,228 @@
+"""POST /webhook/: signed events only, each applied once, in whatever order they arrive."""
+
+import json
+import time
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from orders.models import Order, StripeEvent
+from orders.tests.factories import charge_object, make_order, session_object
+from orders.tests.helpers import make_event, post_webhook, stripe_signature
+
+pytestmark = pytest.mark.django_db
+
+Status = Order.Status
+
+
+@pytest.fixture
+def order(db):
+    return make_order()
+
+
+@pytest.fixture
+def deliver(django_capture_on_commit_callbacks):
+    """Post a signed event, running what the shop does after its transaction commits."""
+
+    def post(client, event_type, data_object, event_id=None):
+        with django_capture_on_commit_callbacks(execute=True):
+            return post_webhook(client, make_event(event_type, data_object, event_id))
+
+    return post
+
+
+def status_of(order) -> str:
+    order.refresh_from_db()
+    return order.status
+
+
+def test_completed_and_paid_marks_the_order_paid_and_emails_once(client, deliver, order):
+    response = deliver(client, "checkout.session.completed", session_object(order))
+
+    assert response.status_code == 200
+    assert status_of(order) == Status.PAID
+    assert order.stripe_payment_intent_id == f"pi_{order.reference}"
+    assert order.paid_at is not None
+    assert [message.to for message in mail.outbox] == [["shopper@example.com"]]
+    assert order.reference in mail.outbox[0].subject
+
+
+def test_completed_but_unpaid_stays_pending_as_processing(client, deliver, order):
+    deliver(client, "checkout.session.completed", session_object(order, payment_status="unpaid"))
+
+    assert status_of(order) == Status.PENDING
+    assert order.is_payment_processing
+    assert mail.outbox == []
+
+
+def test_async_success_after_completed_unpaid_marks_paid(client, deliver, order):
+    unpaid = session_object(order, payment_status="unpaid")
+    deliver(client, "checkout.session.completed", unpaid)
+    deliver(client, "checkout.session.async_payment_succeeded", session_object(order))
+
+    assert status_of(order) == Status.PAID
+    assert len(mail.outbox) == 1
+
+
+def test_async_failure_marks_failed(client, deliver, order):
+    unpaid = session_object(order, payment_status="unpaid")
+    deliver(client, "checkout.session.completed", unpaid)
+    deliver(client, "checkout.session.async_payment_failed", unpaid)
+
+    assert status_of(order) == Status.FAILED
+    assert mail.outbox == []
+
+
+def test_expiry_cancels_a_pending_order(client, deliver, order):
+    deliver(client, "checkout.session.expired", session_object(order, "expired", "unpaid"))
+
+    assert status_of(order) == Status.CANCELLED
+
+
+def test_expiry_after_payment_leaves_the_order_paid(client, deliver, order):
+    deliver(client, "checkout.session.completed", session_object(order))
+    deliver(client, "checkout.session.expired", session_object(order, "expired", "unpaid"))
+
+    assert status_of(order) == Status.PAID
+
+
+def test_late_completed_unpaid_after_async_success_keeps_paid(client, deliver, order):
+    deliver(client, "checkout.session.async_payment_succeeded", session_object(order))
+    deliver(client, "checkout.session.completed", session_object(order, payment_status="unpaid"))
+
+    assert status_of(order) == Status.PAID
+    assert len(mail.outbox) == 1
+
+
+def test_async_failure_cannot_undo_a_payment(client, deliver, order):
+    deliver(client, "checkout.session.completed", session_object(order))
+    deliver(
+        client,
+        "checkout.session.async_payment_failed",
+        session_object(order, payment_status="unpaid"),
+    )
+
+    assert status_of(order) == Status.PAID
+
+
+def test_duplicate_delivery_is_acknowledged_and_applied_once(
+    client, order, django_capture_on_commit_callbacks
+):
+    event = make_event("checkout.session.completed", session_object(order), "evt_dup")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = post_webhook(client, event)
+        second = post_webhook(client, event)
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert status_of(order) == Status.PAID
+    assert len(mail.outbox) == 1
+    record = StripeEvent.objects.get(stripe_event_id="evt_dup")
+    assert record.delivery_count == 2
+    assert record.order == order
+
+
+def test_full_refund_marks_refunded_and_records_the_amount(client, deliver, order):
+    deliver(client, "checkout.session.completed", session_object(order))
+    deliver(client, "charge.refunded", charge_object(order, order.total_in_cents))
+
+    assert status_of(order) == Status.REFUNDED
+    assert order.amount_refunded == order.total
+
+
+def test_partial_refund_keeps_paid_and_records_the_amount(client, deliver, order):
+    deliver(client, "checkout.session.completed", session_object(order))
+    deliver(client, "charge.refunded", charge_object(order, 1000))
+    deliver(client, "charge.refunded", charge_object(order, 500))
+
+    assert status_of(order) == Status.PAID
+    assert str(order.amount_refunded) == "10.00"
+
+
+def test_unknown_event_types_are_acknowledged_without_change(client, deliver, order):
+    response = deliver(client, "customer.created", {"id": "cus_1", "object": "customer"})
+
+    assert response.status_code == 200
+    assert response.json()["outcome"] == "ignored"
+    assert status_of(order) == Status.PENDING
+
+
+def test_event_for_a_session_the_shop_does_not_know_is_acknowledged(client, deliver, order):
+    stranger = session_object(order, id="cs_test_not_ours")
+
+    response = deliver(client, "checkout.session.completed", stranger)
+
+    assert response.status_code == 200
+    assert response.json()["outcome"] == "ignored"
+    assert status_of(order) == Status.PENDING
+
+
+def test_unsigned_event_is_refused(client, deliver, order):
+    body = json.dumps(make_event("checkout.session.completed", session_object(order)))
+
+    response = client.post(reverse("stripe_webhook"), body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert status_of(order) == Status.PENDING
+
+
+def test_event_signed_with_another_secret_is_refused(client, deliver, order):
+    event = make_event("checkout.session.completed", session_object(order))
+
+    response = post_webhook(client, event, secret="whsec_attacker")
+
+    assert response.status_code == 400
+    assert "signature" in response.json()["error"].lower()
+    assert status_of(order) == Status.PENDING
+
+
+def test_stale_signature_is_refused(client, deliver, order):
+    event = make_event("checkout.session.completed", session_object(order))
+
+    response = post_webhook(client, event, timestamp=int(time.time()) - 3600)
+
+    assert response.status_code == 400
+    assert status_of(order) == Status.PENDING
+
+
+def test_tampered_body_is_refused(client, deliver, order):
+    body = json.dumps(make_event("checkout.session.completed", session_object(order))).encode()
+    signature = stripe_signature(body)
+    tampered = body.replace(b'"paid"', b'"unpaid"')
+
+    response = client.post(
+        reverse("stripe_webhook"),
+        tampered,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=signature,
+    )
+
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[]", b'{"id": "evt_1"}', b'{"id": 1, "type": 2}'])
+def test_malformed_signed_bodies_are_refused(client, deliver, order, body):
+    response = client.post(
+        reverse("stripe_webhook"),
+        body,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=stripe_signature(body),
+    )
+
+    assert response.status_code == 400
+    assert status_of(order) == Status.PENDING
+
+
+def test_without_a_signing_secret_every_event_is_refused(client, deliver, order, settings):
+    settings.STRIPE_WEBHOOK_SECRET = ""
+    event = make_event("checkout.session.completed", session_object(order))
+
+    response = post_webhook(client, event, secret="")
+
+    assert response.status_code == 400
+    assert status_of(order) == Status.PENDING
+
+
+def test_webhook_refuses_get(client):
+    assert client.get(reverse("stripe_webhook")).status_code == 405
