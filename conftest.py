@@ -23,7 +23,7 @@ def emulator_server():
     with running_emulator(
         webhook_secret=WEBHOOK_SECRET,
         retry_delays=(0.05, 0.1, 0.2),
-        async_settle_seconds=3600,
+        async_settle_seconds=None,
     ) as emulator:
         yield emulator
 

@@ -36,6 +36,10 @@ class CheckoutError(Exception):
         self.user_message = user_message
 
 
+class CheckoutUnavailable(CheckoutError):
+    """Stripe could not be reached or failed; the shopper may simply try again."""
+
+
 class UnknownCheckoutSession(Exception):
     """No order of this shop belongs to that Checkout Session."""
 
@@ -150,7 +154,7 @@ def _ensure_stripe_session(order: Order, lines: list[CartLine], urls: CheckoutUr
             status=Status.CANCELLED, checkout_open=False, updated_at=timezone.now()
         )
         logger.warning("Checkout for order %s could not start: %s", order.reference, error)
-        raise CheckoutError(
+        raise CheckoutUnavailable(
             "We could not start the payment. Your cart is saved; please try again in a minute."
         ) from error
     Order.objects.filter(pk=order.pk, stripe_checkout_session_id__isnull=True).update(
@@ -173,7 +177,7 @@ def _close_checkout(order: Order) -> None:
                 # Already complete or expired: Stripe's current state decides.
                 session = stripe_gateway.retrieve_checkout_session(order.stripe_checkout_session_id)
         except StripeError as error:
-            raise CheckoutError(
+            raise CheckoutUnavailable(
                 "We could not update your checkout. Your cart is saved; please try again."
             ) from error
         apply_checkout_session(session)

@@ -106,9 +106,10 @@ def _client() -> stripe.StripeClient:
     )
 
 
-def _call(description: str, function, *args, **kwargs):
+def _call(description: str, function, *args, **kwargs) -> dict:
+    """Make one SDK call and hand back plain data, turning SDK errors into ours."""
     try:
-        return function(*args, **kwargs)
+        return function(*args, **kwargs).to_dict()
     except (stripe.InvalidRequestError, stripe.IdempotencyError, stripe.CardError) as error:
         logger.warning("Stripe refused to %s: %s", description, error.user_message)
         raise StripeRejected(
@@ -154,7 +155,7 @@ def find_checkout_session_for_payment_intent(payment_intent_id: str) -> Checkout
         _client().v1.checkout.sessions.list,
         params={"payment_intent": payment_intent_id, "limit": 1},
     )
-    return CheckoutSession.from_stripe(sessions.data[0]) if sessions.data else None
+    return CheckoutSession.from_stripe(sessions["data"][0]) if sessions["data"] else None
 
 
 def create_refund(payment_intent_id: str, amount_cents: int | None, idempotency_key: str) -> str:

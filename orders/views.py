@@ -4,7 +4,7 @@ import re
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -129,16 +129,19 @@ def create_checkout_session(request):
             cart, shoppers.owner_key(request), request.user, _checkout_urls(request)
         )
     except (CartError, services.CheckoutError) as error:
+        status = 503 if isinstance(error, services.CheckoutUnavailable) else 400
         if wants_json:
-            status = 400 if isinstance(error, CartError) else 503
             return JsonResponse({"error": error.user_message}, status=status)
         messages.error(request, error.user_message)
-        return _render_cart(request, cart, status=400 if isinstance(error, CartError) else 503)
+        return _render_cart(request, cart, status=status)
     if wants_json:
         return JsonResponse(
             {"id": order.stripe_checkout_session_id, "url": order.stripe_checkout_url}
         )
-    return redirect(order.stripe_checkout_url, status=303)
+    response = HttpResponseRedirect(order.stripe_checkout_url)
+    # 303 makes the browser GET Stripe's page and never re-POST the checkout form.
+    response.status_code = 303
+    return response
 
 
 def _owned_order_or_404(request, **lookup) -> Order:
