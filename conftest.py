@@ -1,7 +1,18 @@
+import os
+
 import pytest
 from django.core.management import call_command
 
 WEBHOOK_SECRET = "whsec_test_suite"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture
@@ -42,3 +53,18 @@ def stripe_emulator(emulator_server, settings):
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
     yield emulator_server
     emulator_server.configure(webhook_url=None)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, driven by Playwright; one for the whole run."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop running; the ORM calls in tests are still sync.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()

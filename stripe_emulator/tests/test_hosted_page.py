@@ -7,21 +7,11 @@ from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect
 
 from stripe_emulator.testing import running_emulator, stripe_client
 from stripe_emulator.tests.conftest import API_KEY
 from stripe_emulator.tests.helpers import CANCEL_URL, create_session, line_item, raw_request
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def post_form(url: str, fields: dict[str, str]) -> tuple[int, dict[str, str], str]:
@@ -130,16 +120,6 @@ def test_closed_and_unknown_sessions_say_so(client, control, emulator):
     assert f'href="{CANCEL_URL}"' in expired_html
     assert posted_status == 200 and "This checkout session has expired." in posted_html
     assert missing_status == 404 and "This checkout session does not exist." in missing_html
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

@@ -1,0 +1,120 @@
+"""A shopper in Chromium: cart, Stripe Checkout on the emulator, the success page, their orders."""
+
+import pytest
+from django.core import mail
+from playwright.sync_api import expect
+
+from orders.models import Order
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+@pytest.fixture
+def page(browser, live_server, seeded_shop, stripe_emulator):
+    stripe_emulator.configure(webhook_url=f"{live_server.url}/webhook/")
+    context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    stripe_emulator.wait_for_deliveries(timeout=10)
+    context.close()
+
+
+def add_to_cart(page, product_name):
+    page.goto("/")
+    card = page.locator("article.card", has_text=product_name)
+    card.get_by_role("button", name="Add to cart").click()
+    expect(page.get_by_text(f"{product_name} was added to your cart.")).to_be_visible()
+
+
+def pay(page, card_number, email="shopper@example.com"):
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Card number").fill(card_number)
+    page.get_by_role("button", name="Pay").click()
+
+
+def test_shopper_pays_with_4242_and_sees_the_paid_order(page, stripe_emulator):
+    add_to_cart(page, "Portable Power Bank")
+    page.get_by_role("button", name="Checkout").click()
+    expect(page.get_by_text("$49.99").first).to_be_visible()
+
+    pay(page, "4242 4242 4242 4242")
+
+    expect(page.get_by_role("heading", name="Thank you! Your payment was received")).to_be_visible()
+    order = Order.objects.get()
+    assert order.status == Order.Status.PAID
+    page.get_by_role("link", name="See all your orders").click()
+    row = page.locator(f'tr[data-order-reference="{order.reference}"]')
+    expect(row).to_contain_text("Paid")
+    expect(row).to_contain_text("1 × Portable Power Bank")
+    expect(page.locator("[data-cart-count]")).to_have_text("0")
+
+
+def test_declined_card_then_retry_then_pay(page):
+    add_to_cart(page, "Smart Fitness Watch")
+    page.get_by_role("button", name="Checkout").click()
+
+    pay(page, "4000 0000 0000 0002")
+    expect(page.get_by_text("Your card was declined.")).to_be_visible()
+    assert Order.objects.get().status == Order.Status.PENDING
+
+    pay(page, "4242424242424242")
+    expect(page.get_by_role("heading", name="Thank you! Your payment was received")).to_be_visible()
+    assert Order.objects.get().status == Order.Status.PAID
+
+
+def test_double_clicking_checkout_makes_one_order(page, stripe_emulator):
+    add_to_cart(page, "Portable Power Bank")
+    page.goto("/cart/")
+
+    page.get_by_role("button", name="Checkout").dblclick()
+
+    expect(page.get_by_role("button", name="Pay")).to_be_visible()
+    assert Order.objects.count() == 1
+
+
+def test_two_tabs_checking_out_the_same_cart_share_one_order(page):
+    add_to_cart(page, "Portable Power Bank")
+    second_tab = page.context.new_page()
+    page.goto("/cart/")
+    second_tab.goto("/cart/")
+
+    page.get_by_role("button", name="Checkout").click()
+    second_tab.get_by_role("button", name="Checkout").click()
+
+    assert page.url == second_tab.url
+    assert Order.objects.count() == 1
+
+
+def test_refreshing_the_success_page_keeps_one_paid_order_and_one_email(page, stripe_emulator):
+    add_to_cart(page, "Portable Power Bank")
+    page.get_by_role("button", name="Checkout").click()
+    pay(page, "4242 4242 4242 4242")
+    heading = page.get_by_role("heading", name="Thank you! Your payment was received")
+    expect(heading).to_be_visible()
+
+    for _ in range(3):
+        page.reload()
+        expect(heading).to_be_visible()
+    page.go_back()
+    page.go_forward()
+
+    stripe_emulator.wait_for_deliveries(timeout=10)
+    assert Order.objects.get().status == Order.Status.PAID
+    assert len(mail.outbox) == 1
+
+
+def test_back_link_on_checkout_returns_to_the_cart(page):
+    add_to_cart(page, "Portable Power Bank")
+    page.get_by_role("button", name="Checkout").click()
+
+    page.get_by_role("link", name="Back").click()
+
+    expect(
+        page.get_by_text("Checkout was cancelled and you have not been charged.")
+    ).to_be_visible()
+    expect(page.get_by_role("link", name="Portable Power Bank")).to_be_visible()
+    assert Order.objects.get().status == Order.Status.CANCELLED
