@@ -12,10 +12,20 @@ DATABASES = {
 # One test database per run, so runs started side by side never drop each other's tables.
 DATABASES["default"]["TEST"] = {"NAME": f"test_shop_{os.getpid()}"}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tests that serve the shop from separate processes (gunicorn) set these through the
+# environment to collect emails and status changes from every process.
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default="")
 STRIPE_SECRET_KEY = "sk_test_suite"
 STRIPE_WEBHOOK_SECRET = "whsec_test_suite"
-STRIPE_API_BASE = "http://127.0.0.1:9"
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="http://127.0.0.1:9")
 STRIPE_TIMEOUT_SECONDS = 5.0
 WAGTAILADMIN_BASE_URL = "http://testserver"
-LOGGING = {"version": 1, "disable_existing_loggers": False}
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        "orders": {"handlers": ["console"], "level": env("ORDERS_LOG_LEVEL", default="WARNING")}
+    },
+}

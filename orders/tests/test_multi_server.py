@@ -1,0 +1,164 @@
+"""Two gunicorn servers on one PostgreSQL: webhooks and success pages racing across both."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection
+
+from orders import services
+from orders.cart import Cart
+from orders.models import Order
+from orders.shoppers import SHOPPER_SESSION_KEY
+from orders.tests.helpers import stripe_signature
+from products.models import Product
+from stripe_emulator.testing import EmulatorControl, stripe_client
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROOT = Path(settings.BASE_DIR)
+REQUESTS_PER_SERVER = 10
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def servers(tmp_path, stripe_emulator):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": database_url(),
+        "STRIPE_API_BASE": stripe_emulator.base_url,
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(tmp_path / "mail"),
+        "ORDERS_LOG_LEVEL": "INFO",
+    }
+    started = []
+    for name in ("a", "b"):
+        port = free_port()
+        log = open(tmp_path / f"gunicorn-{name}.log", "w")  # noqa: SIM115
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "config.wsgi:application"]
+            + [f"--bind=127.0.0.1:{port}", "--workers=2", "--threads=4", "--timeout=60"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        started.append(
+            (f"http://127.0.0.1:{port}", process, log, tmp_path / f"gunicorn-{name}.log")
+        )
+    for url, process, _, log_path in started:
+        wait_until_serving(url, process, log_path)
+    yield [(url, log_path) for url, _, _, log_path in started]
+    for _, process, log, _ in started:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+def wait_until_serving(url, process, log_path):
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"gunicorn exited: {log_path.read_text()}")
+        try:
+            urllib.request.urlopen(f"{url}/cart/", timeout=2).close()
+            return
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.2)
+    pytest.fail(f"gunicorn did not start: {log_path.read_text()}")
+
+
+def request(url, data=None, headers=None) -> int:
+    req = urllib.request.Request(url, data=data, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_webhooks_and_success_pages_on_two_servers_pay_once(seeded_shop, stripe_emulator, servers):
+    session = SessionStore()
+    session[SHOPPER_SESSION_KEY] = "two-servers"
+    Cart(session).add(Product.objects.get(slug="portable-power-bank").pk, 1)
+    session.save()
+    urls = services.CheckoutUrls("http://testserver/success/", "http://testserver/cancel/")
+    order = services.create_checkout(Cart(session), "session:two-servers", None, urls)
+    control = EmulatorControl(stripe_emulator.base_url)
+    event_ids = control.complete_session(
+        order.stripe_checkout_session_id, "paid", email="pat@example.com", deliver=False
+    )["event_ids"]
+    sdk = stripe_client(stripe_emulator.base_url, "sk_test_suite")
+    bodies = [
+        json.dumps(sdk.v1.events.retrieve(event_id).to_dict()).encode() for event_id in event_ids
+    ]
+    cookie = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+    jobs = []
+    for base_url, _ in servers:
+        for _ in range(REQUESTS_PER_SERVER):
+            for body in bodies:
+                jobs.append(
+                    (
+                        f"{base_url}/webhook/",
+                        body,
+                        {
+                            "Content-Type": "application/json",
+                            "Stripe-Signature": stripe_signature(body),
+                        },
+                    )
+                )
+            jobs.append(
+                (
+                    f"{base_url}/success/?session_id={order.stripe_checkout_session_id}",
+                    None,
+                    {"Cookie": cookie},
+                )
+            )
+    barrier = threading.Barrier(len(jobs))
+    answers = []
+
+    def run(job):
+        barrier.wait()
+        answers.append(request(*job))
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    order.refresh_from_db()
+    logs = "".join(log_path.read_text() for _, log_path in servers)
+    sent = [
+        line
+        for path in (servers[0][1].parent / "mail").glob("*")
+        for line in path.read_text().splitlines()
+        if line.startswith("Subject: ")
+    ]
+    assert sorted(set(answers)) == [200]
+    assert len(answers) == len(jobs)
+    assert order.status == Order.Status.PAID
+    assert logs.count(f"{order.reference}: pending -> paid") == 1
+    assert sent == [f"Subject: Your order {order.reference} is confirmed"]
