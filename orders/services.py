@@ -201,19 +201,25 @@ def apply_checkout_session(session: CheckoutSession) -> Order:
         )
         if order is None:
             raise UnknownCheckoutSession(session.id)
-        if session.status in ("complete", "expired"):
-            order.checkout_open = False
+        changes = {}
+        if session.status in ("complete", "expired") and order.checkout_open:
+            changes["checkout_open"] = False
         if session.payment_intent_id and not order.stripe_payment_intent_id:
-            order.stripe_payment_intent_id = session.payment_intent_id
+            changes["stripe_payment_intent_id"] = session.payment_intent_id
         if session.customer_email and not order.customer_email:
-            order.customer_email = session.customer_email
+            changes["customer_email"] = session.customer_email
+        for field, value in changes.items():
+            setattr(order, field, value)
         if session.is_paid:
-            _move(order, Status.PAID)
+            moved = _move(order, Status.PAID)
         elif session.has_failed:
-            _move(order, Status.FAILED)
+            moved = _move(order, Status.FAILED)
         elif session.status == "expired":
-            _move(order, Status.CANCELLED)
-        order.save()
+            moved = _move(order, Status.CANCELLED)
+        else:
+            moved = False
+        if changes or moved:
+            order.save()
     return order
 
 

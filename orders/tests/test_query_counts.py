@@ -1,0 +1,92 @@
+"""SQL queries per request are pinned: they must not grow with products, cart lines or orders."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from orders.cart import SESSION_KEY
+from orders.models import Order
+from orders.shoppers import SHOPPER_SESSION_KEY
+from orders.tests.factories import make_order, session_object
+from orders.tests.helpers import make_event, post_webhook
+
+pytestmark = pytest.mark.django_db
+
+HOME_FOR_NEW_VISITOR = 6
+HOME_FOR_RETURNING_SHOPPER = 9
+CART_PAGE = 4
+ADD_TO_CART = 5
+ORDER_LIST = 5
+WEBHOOK_PAYING_AN_ORDER = 13
+WEBHOOK_FOR_A_PAID_ORDER = 12
+
+
+def queries(send) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = send()
+    assert response.status_code < 400, response.status_code
+    return len(captured)
+
+
+@pytest.fixture
+def returning_shopper(client, seeded_shop):
+    session = client.session
+    session[SHOPPER_SESSION_KEY] = "regular"
+    session.save()
+
+    def place_orders(count):
+        for _ in range(count):
+            make_order(owner_key="session:regular", status=Order.Status.PAID, checkout_open=False)
+
+    return place_orders
+
+
+def test_home_page_for_a_new_visitor(client, seeded_shop, make_product):
+    client.get("/")
+    assert queries(lambda: client.get("/")) == HOME_FOR_NEW_VISITOR
+    for index in range(30):
+        make_product(name=f"Gadget {index}", price="3.00")
+    assert queries(lambda: client.get("/")) == HOME_FOR_NEW_VISITOR
+
+
+def test_home_page_for_a_shopper_with_many_orders(client, returning_shopper):
+    returning_shopper(1)
+    assert queries(lambda: client.get("/")) == HOME_FOR_RETURNING_SHOPPER
+    returning_shopper(49)
+    assert queries(lambda: client.get("/")) == HOME_FOR_RETURNING_SHOPPER
+
+
+def test_order_list_with_fifty_orders(client, returning_shopper):
+    returning_shopper(1)
+    assert queries(lambda: client.get(reverse("order_list"))) == ORDER_LIST
+    returning_shopper(49)
+    assert queries(lambda: client.get(reverse("order_list"))) == ORDER_LIST
+
+
+def test_cart_page_with_many_lines(client, seeded_shop, make_product):
+    products = [make_product(name=f"Part {index}", price="2.00") for index in range(20)]
+    session = client.session
+    session[SESSION_KEY] = {str(products[0].pk): 1}
+    session.save()
+    assert queries(lambda: client.get(reverse("cart"))) == CART_PAGE
+    session[SESSION_KEY] = {str(product.pk): 2 for product in products}
+    session.save()
+    assert queries(lambda: client.get(reverse("cart"))) == CART_PAGE
+
+
+def test_adding_to_the_cart(client, seeded_shop, make_product):
+    product = make_product(name="Widget", price="2.00")
+    client.post(reverse("cart_add"), {"product_id": product.pk, "quantity": 1})
+    send = lambda: client.post(reverse("cart_add"), {"product_id": product.pk, "quantity": 1})  # noqa: E731
+    assert queries(send) == ADD_TO_CART
+
+
+def test_verified_webhook_delivery(client):
+    paid = session_object(make_order())
+
+    def deliver():
+        return post_webhook(client, make_event("checkout.session.completed", paid))
+
+    assert queries(deliver) == WEBHOOK_PAYING_AN_ORDER
+    assert queries(deliver) == WEBHOOK_FOR_A_PAID_ORDER
