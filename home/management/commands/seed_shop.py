@@ -1,9 +1,25 @@
+import random
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page, Site
+from django.utils import timezone
+from wagtail.coreutils import get_supported_content_language_variant
+from wagtail.models import (
+    Collection,
+    GroupCollectionPermission,
+    GroupPagePermission,
+    Locale,
+    Page,
+    Site,
+)
 
 from home.models import HomePage
+from orders.models import Order, OrderItem, StripeEvent, new_reference
+from orders.services import to_cents
 from products.models import Product
 from products.seed import STARTER_PRODUCTS
 
@@ -21,22 +37,63 @@ EDITOR_COLLECTION_PERMISSIONS = [
     ("wagtailimages", "change_image"),
     ("wagtailimages", "choose_image"),
 ]
+DEMO_SESSION_PREFIX = "cs_test_demo_"
+DEMO_CUSTOMERS = [
+    "ada@example.com",
+    "grace@example.com",
+    "alan@example.com",
+    "katherine@example.com",
+    "linus@example.com",
+    "margaret@example.com",
+]
+# Roughly what a small shop sees: most checkouts paid, some abandoned, a few failed or refunded.
+DEMO_STATUSES = [Order.Status.PAID] * 6 + [
+    Order.Status.PENDING,
+    Order.Status.CANCELLED,
+    Order.Status.CANCELLED,
+    Order.Status.FAILED,
+    Order.Status.REFUNDED,
+]
+DEMO_EVENT_TYPES = {
+    Order.Status.PAID: ["checkout.session.completed"],
+    Order.Status.REFUNDED: ["checkout.session.completed", "charge.refunded"],
+    Order.Status.FAILED: ["checkout.session.completed", "checkout.session.async_payment_failed"],
+    Order.Status.CANCELLED: ["checkout.session.expired"],
+    Order.Status.PENDING: [],
+}
+DEMO_SPREAD = timedelta(days=14)
 
 
 class Command(BaseCommand):
     help = "Create the starter products, the home page and the staff groups. Safe to run again."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--demo-orders",
+            type=int,
+            default=0,
+            metavar="N",
+            help="Also make sure N sample orders from the last two weeks exist, in mixed "
+            "states, for trying the admin. They use fake cs_test_demo_... Stripe ids, so "
+            "never run this against a shop with real orders.",
+        )
+
     @transaction.atomic
-    def handle(self, *args, **options):
+    def handle(self, *args, demo_orders, **options):
+        if demo_orders < 0:
+            raise CommandError("--demo-orders takes a number of orders, 0 or more.")
         created_products = self.seed_products()
         home = self.seed_home_page()
         self.seed_groups(home)
+        created_orders = self.seed_demo_orders(demo_orders) if demo_orders else 0
         self.stdout.write(
             self.style.SUCCESS(
                 f"Shop ready: {Product.objects.live().count()} live products "
                 f"({created_products} new), home page '{home.title}'."
             )
         )
+        if demo_orders:
+            self.stdout.write(self.style.SUCCESS(f"{created_orders} demo orders added."))
 
     def seed_products(self) -> int:
         created = 0
@@ -53,7 +110,7 @@ class Command(BaseCommand):
         existing = HomePage.objects.first()
         if existing is not None:
             return existing
-        root = Page.get_first_root_node()
+        root = self.wagtail_root()
         welcome_pages = list(root.get_children().exact_type(Page))
         home = HomePage(
             title="Home",
@@ -89,6 +146,16 @@ class Command(BaseCommand):
             page.delete()
         return home
 
+    @staticmethod
+    def wagtail_root() -> Page:
+        """The page tree's root, recreated (with its locale) if the database was emptied."""
+        Locale.objects.get_or_create(
+            language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE)
+        )
+        return Page.get_first_root_node() or Page.add_root(
+            instance=Page(title="Root", slug="root", live=True)
+        )
+
     def seed_groups(self, home: HomePage) -> None:
         admin_access = Permission.objects.get(
             content_type__app_label="wagtailadmin", codename="access_admin"
@@ -103,7 +170,7 @@ class Command(BaseCommand):
                     content_type__app_label="wagtailcore", codename=codename
                 ),
             )
-        root_collection = Collection.get_first_root_node()
+        root_collection = Collection.get_first_root_node() or Collection.add_root(name="Root")
         for permission in self.model_permissions(EDITOR_COLLECTION_PERMISSIONS):
             GroupCollectionPermission.objects.get_or_create(
                 group=editors, collection=root_collection, permission=permission
@@ -119,3 +186,104 @@ class Command(BaseCommand):
             Permission.objects.get(content_type__app_label=app_label, codename=codename)
             for app_label, codename in pairs
         ]
+
+    def seed_demo_orders(self, wanted: int) -> int:
+        """Top the demo orders up to `wanted`, so running again adds none."""
+        existing = Order.objects.filter(
+            stripe_checkout_session_id__startswith=DEMO_SESSION_PREFIX
+        ).count()
+        products = list(
+            Product.objects.filter(slug__in=[fields["slug"] for fields in STARTER_PRODUCTS])
+        )
+        now = timezone.now()
+        for number in range(existing, wanted):
+            create_demo_order(random.Random(number), products, now)
+        return max(0, wanted - existing)
+
+
+def create_demo_order(rng: random.Random, products: list[Product], now) -> Order:
+    status = rng.choice(DEMO_STATUSES)
+    created_at = now - rng.random() * DEMO_SPREAD
+    settled_at = min(now, created_at + timedelta(minutes=rng.randint(1, 20)))
+    lines = [
+        (product, rng.randint(1, 3))
+        for product in rng.sample(products, rng.randint(1, len(products)))
+    ]
+    total = sum((product.price * quantity for product, quantity in lines), Decimal("0"))
+    reference = new_reference()
+    is_paid = status in (Order.Status.PAID, Order.Status.REFUNDED)
+    order = Order.objects.create(
+        reference=reference,
+        status=status,
+        owner_key=f"demo:{reference}",
+        customer_email=rng.choice(DEMO_CUSTOMERS),
+        currency=settings.SHOP_CURRENCY,
+        total=total,
+        amount_refunded=total if status == Order.Status.REFUNDED else Decimal("0"),
+        cart_fingerprint=f"demo-{reference}",
+        checkout_open=status == Order.Status.PENDING,
+        checkout_expires_at=created_at + timedelta(minutes=settings.SHOP_CHECKOUT_SESSION_MINUTES),
+        stripe_checkout_session_id=f"{DEMO_SESSION_PREFIX}{reference}",
+        stripe_payment_intent_id=f"pi_test_demo_{reference}" if is_paid else "",
+        paid_at=settled_at if is_paid else None,
+        # Marked as sent so that no confirmation email ever goes out for a demo order.
+        confirmation_sent_at=settled_at if is_paid else None,
+    )
+    OrderItem.objects.bulk_create(
+        OrderItem(
+            order=order,
+            product=product,
+            product_name=product.name,
+            unit_price=product.price,
+            quantity=quantity,
+        )
+        for product, quantity in lines
+    )
+    # created_at and received_at are stamped "now" on insert; move them into the past.
+    Order.objects.filter(pk=order.pk).update(created_at=created_at)
+    for position, event_type in enumerate(DEMO_EVENT_TYPES[status]):
+        received_at = min(now, settled_at + timedelta(minutes=position * rng.randint(5, 600)))
+        event_id = f"evt_test_demo_{reference}_{position}"
+        event = StripeEvent.objects.create(
+            stripe_event_id=event_id,
+            type=event_type,
+            order=order,
+            outcome=StripeEvent.Outcome.PROCESSED,
+            payload=demo_event(event_id, event_type, order, received_at),
+            processed_at=received_at,
+        )
+        StripeEvent.objects.filter(pk=event.pk).update(received_at=received_at)
+    return order
+
+
+def demo_event(event_id: str, event_type: str, order: Order, received_at) -> dict:
+    """An event shaped like the one Stripe would have sent for this demo order."""
+    paid = order.status in (Order.Status.PAID, Order.Status.REFUNDED)
+    if event_type == "charge.refunded":
+        data_object = {
+            "object": "charge",
+            "payment_intent": order.stripe_payment_intent_id,
+            "amount": to_cents(order.total),
+            "amount_refunded": to_cents(order.total),
+            "refunded": True,
+        }
+    else:
+        data_object = {
+            "id": order.stripe_checkout_session_id,
+            "object": "checkout.session",
+            "status": "expired" if event_type == "checkout.session.expired" else "complete",
+            "payment_status": "paid" if paid else "unpaid",
+            "client_reference_id": order.reference,
+            "amount_total": to_cents(order.total),
+            "currency": order.currency,
+            "customer_details": {"email": order.customer_email},
+            "payment_intent": order.stripe_payment_intent_id or None,
+        }
+    return {
+        "id": event_id,
+        "object": "event",
+        "type": event_type,
+        "created": int(received_at.timestamp()),
+        "livemode": False,
+        "data": {"object": data_object},
+    }

@@ -1,0 +1,257 @@
+"""The staff's view of orders in the Wagtail admin: listing, order page, refunds, dashboard."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, Q, Sum
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.http import urlencode
+from django.views.generic import FormView
+from wagtail.admin import messages
+from wagtail.admin.ui.components import Component
+from wagtail.admin.views.generic import InspectView, WagtailAdminTemplateMixin
+from wagtail.admin.views.generic.base import BaseObjectMixin
+from wagtail.admin.views.generic.models import IndexView
+from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
+from wagtail.admin.widgets.button import HeaderButton
+from wagtail.permission_policies import ModelPermissionPolicy
+
+from products.templatetags.shop_tags import usd
+
+from . import refunds, stripe_gateway
+from .forms import RefundForm
+from .models import Order, StripeEvent
+
+# An unpaid checkout this old is worth a look: Stripe Checkout pages last 30 minutes.
+STALE_PENDING_AFTER = timedelta(hours=1)
+FAILED_EVENTS_SHOWN = 5
+
+
+def stale_pending(now: datetime) -> Q:
+    """Orders still waiting for payment long after their Checkout page should have closed."""
+    return Q(status=Order.Status.PENDING, created_at__lt=now - STALE_PENDING_AFTER)
+
+
+class OrderPermissionPolicy(ModelPermissionPolicy):
+    """Orders change only through Stripe: nobody adds, edits or deletes one, superusers included.
+
+    Viewing and refunding follow the user's orders.view_order and orders.refund_order.
+    """
+
+    permitted_actions = {"view", "refund"}
+
+    def user_has_permission(self, user, action):
+        return action in self.permitted_actions and super().user_has_permission(user, action)
+
+    def users_with_any_permission(self, actions):
+        permitted = [action for action in actions if action in self.permitted_actions]
+        if not permitted:
+            # The parent would still count every superuser in.
+            return get_user_model().objects.none()
+        return super().users_with_any_permission(permitted)
+
+
+class OrderIndexView(IndexView):
+    def get_base_queryset(self):
+        return super().get_base_queryset().annotate(items_count=Count("items"))
+
+
+class OrderInspectView(InspectView):
+    page_title = "Order"
+    refund_url_name = None
+
+    def get_page_subtitle(self):
+        return self.object.reference
+
+    @cached_property
+    def header_buttons(self):
+        if not self.can_refund:
+            return []
+        url = reverse(self.refund_url_name, args=[self.object.pk])
+        return [HeaderButton("Refund", url=url, icon_name="rotate")]
+
+    @cached_property
+    def can_refund(self) -> bool:
+        return (
+            self.object.status == Order.Status.PAID
+            and refunds.refundable_amount(self.object) > 0
+            and self.user_has_permission("refund")
+        )
+
+    def get_status_display_value(self):
+        if self.object.is_payment_processing:
+            return "Pending (payment processing)"
+        return self.object.get_status_display()
+
+    def get_total_display_value(self):
+        return usd(self.object.total)
+
+    def get_amount_refunded_display_value(self):
+        return usd(self.object.amount_refunded)
+
+    def get_context_data(self, **kwargs):
+        order = self.object
+        stripe_objects = [
+            ("Checkout Session", "checkout_session", order.stripe_checkout_session_id),
+            ("Payment", "payment_intent", order.stripe_payment_intent_id),
+        ]
+        stripe_links = [
+            (label, stripe_id, stripe_gateway.dashboard_url(kind, stripe_id))
+            for label, kind, stripe_id in stripe_objects
+            if stripe_id
+        ]
+        return super().get_context_data(
+            items=order.items.all(),
+            events=order.stripe_events.all(),
+            stripe_links=stripe_links,
+            **kwargs,
+        )
+
+
+class RefundView(BaseObjectMixin, PermissionCheckedMixin, WagtailAdminTemplateMixin, FormView):
+    model = Order
+    permission_required = "refund"
+    form_class = RefundForm
+    template_name = "orders/admin/refund.html"
+    page_title = "Refund order"
+    index_url_name = None
+    inspect_url_name = None
+
+    def get_page_subtitle(self):
+        return self.object.reference
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {"url": reverse(self.index_url_name), "label": "Orders"},
+            {"url": self.order_url, "label": self.object.reference},
+            {"url": "", "label": self.get_page_title()},
+        ]
+
+    @cached_property
+    def order_url(self) -> str:
+        return reverse(self.inspect_url_name, args=[self.object.pk])
+
+    @cached_property
+    def refundable(self) -> Decimal:
+        return refunds.refundable_amount(self.object)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "refundable": self.refundable}
+
+    def get_context_data(self, **kwargs):
+        is_refundable = self.object.status == Order.Status.PAID and self.refundable > 0
+        return super().get_context_data(
+            order=self.object,
+            order_url=self.order_url,
+            refundable=self.refundable,
+            is_refundable=is_refundable,
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        amount = form.cleaned_data["amount"]
+        try:
+            refunds.refund_order(self.object, amount)
+        except refunds.RefundError as error:
+            messages.error(self.request, error.user_message)
+            return self.form_invalid(form)
+        except stripe_gateway.StripeRejected as error:
+            messages.error(self.request, f"Stripe refused the refund: {error.user_message}")
+            return self.form_invalid(form)
+        except stripe_gateway.StripeError as error:
+            messages.error(
+                self.request,
+                f"{error.user_message} Submitting again is safe: Stripe never refunds twice "
+                "for the same request.",
+            )
+            return self.form_invalid(form)
+        requested = self.refundable if amount is None else amount
+        if requested == self.refundable:
+            outcome = "the order will show Refunded when Stripe confirms."
+        else:
+            outcome = "the refunded amount on the order updates when Stripe confirms."
+        messages.success(self.request, f"Refund of {usd(requested)} requested; {outcome}")
+        return redirect(self.order_url)
+
+
+@dataclass(frozen=True)
+class DashboardFigure:
+    label: str
+    count: int
+    url: str
+    revenue: Decimal | None = None
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def dashboard_figures(index_url: str, now: datetime) -> list[DashboardFigure]:
+    """Today's and this week's sales and the checkouts left pending, in one query."""
+    today = timezone.localdate(now)
+    monday = today - timedelta(days=today.weekday())
+    paid_today = Q(paid_at__gte=_start_of(today))
+    paid_this_week = Q(paid_at__gte=_start_of(monday))
+    net = F("total") - F("amount_refunded")
+    figures = Order.objects.aggregate(
+        today_count=Count("pk", filter=paid_today),
+        today_revenue=Sum(net, filter=paid_today, default=Decimal("0")),
+        week_count=Count("pk", filter=paid_this_week),
+        week_revenue=Sum(net, filter=paid_this_week, default=Decimal("0")),
+        stale_count=Count("pk", filter=stale_pending(now)),
+    )
+
+    def listing(**filters) -> str:
+        return f"{index_url}?{urlencode(filters)}"
+
+    return [
+        DashboardFigure(
+            "Paid today",
+            figures["today_count"],
+            listing(paid_at_from=today, paid_at_to=today),
+            figures["today_revenue"],
+        ),
+        DashboardFigure(
+            "Paid this week",
+            figures["week_count"],
+            listing(paid_at_from=monday, paid_at_to=today),
+            figures["week_revenue"],
+        ),
+        DashboardFigure(
+            "Pending for over an hour",
+            figures["stale_count"],
+            listing(stale="true"),
+        ),
+    ]
+
+
+class OrdersDashboardPanel(Component):
+    name = "shop_orders"
+    order = 50
+    template_name = "orders/admin/dashboard_panel.html"
+
+    def __init__(self, index_url_name: str, inspect_url_name: str):
+        self.index_url_name = index_url_name
+        self.inspect_url_name = inspect_url_name
+
+    def get_context_data(self, parent_context):
+        failed_events = StripeEvent.objects.filter(outcome=StripeEvent.Outcome.FAILED)
+        recent_failures = [
+            (
+                event,
+                reverse(self.inspect_url_name, args=[event.order_id]) if event.order_id else "",
+            )
+            for event in failed_events.select_related("order").order_by("-received_at")[
+                :FAILED_EVENTS_SHOWN
+            ]
+        ]
+        return {
+            "figures": dashboard_figures(reverse(self.index_url_name), timezone.now()),
+            "failed_event_count": failed_events.count(),
+            "recent_failures": recent_failures,
+        }

@@ -1,0 +1,61 @@
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from orders import services
+from orders.models import StripeEvent
+
+from ._arguments import duration
+
+
+class Command(BaseCommand):
+    help = (
+        "Apply recorded Stripe events again through the shop's event handlers: by default the "
+        "ones whose processing failed, for instance while Stripe could not be reached."
+    )
+
+    def add_arguments(self, parser):
+        which = parser.add_mutually_exclusive_group()
+        which.add_argument(
+            "--failed",
+            action="store_true",
+            help="Only events whose processing failed (the default).",
+        )
+        which.add_argument(
+            "--all",
+            action="store_true",
+            dest="every_event",
+            help="Every recorded event, including processed and ignored ones; "
+            "each is applied at most once more and changes an order only if it moves forward.",
+        )
+        parser.add_argument(
+            "--since",
+            type=duration,
+            metavar="WINDOW",
+            help="Only events received in this window: 30m, 12h, 2d.",
+        )
+
+    def handle(self, *args, every_event, since, **options):
+        events = StripeEvent.objects.order_by("received_at", "pk")
+        if not every_event:
+            events = events.filter(outcome=StripeEvent.Outcome.FAILED)
+        if since is not None:
+            events = events.filter(received_at__gte=timezone.now() - since)
+        outcomes = {outcome: 0 for outcome in StripeEvent.Outcome.values}
+        for event in events:
+            before = event.outcome
+            replayed = services.replay_event(event)
+            outcomes[replayed.outcome] += 1
+            order = f"order {replayed.order.reference}" if replayed.order else "no order"
+            detail = f" ({' '.join(replayed.detail.split())})" if replayed.detail else ""
+            self.stdout.write(
+                f"{replayed.stripe_event_id}  {replayed.type}  {before} -> {replayed.outcome}  "
+                f"{order}{detail}"
+            )
+        total = sum(outcomes.values())
+        counts = ", ".join(f"{count} {outcome}" for outcome, count in outcomes.items() if count)
+        self.stdout.write(f"Replayed {total} event(s){': ' + counts if total else ''}.")
+        if outcomes[StripeEvent.Outcome.FAILED]:
+            raise CommandError(
+                f"{outcomes[StripeEvent.Outcome.FAILED]} event(s) still failed; "
+                "see the lines above, fix the cause and run again."
+            )

@@ -1,0 +1,142 @@
+import hashlib
+import hmac
+import json
+import secrets
+import time
+import urllib.error
+import urllib.request
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from orders.models import Order
+
+DEFAULT_URL = "http://127.0.0.1:8000/webhook/"
+CHECKOUT_EVENTS = {
+    "completed": ("checkout.session.completed", "complete", "paid"),
+    "async_succeeded": ("checkout.session.async_payment_succeeded", "complete", "paid"),
+    "async_failed": ("checkout.session.async_payment_failed", "complete", "unpaid"),
+    "expired": ("checkout.session.expired", "expired", "unpaid"),
+}
+EVENTS = [*CHECKOUT_EVENTS, "refunded"]
+
+
+def payment_intent_of(order: Order) -> str:
+    """The order's PaymentIntent, or a stand-in for an order Stripe never charged."""
+    return order.stripe_payment_intent_id or f"pi_simulated_{order.reference}"
+
+
+def checkout_session_object(order: Order, status: str, payment_status: str) -> dict:
+    return {
+        "id": order.stripe_checkout_session_id,
+        "object": "checkout.session",
+        "mode": "payment",
+        "status": status,
+        "payment_status": payment_status,
+        "amount_total": order.total_in_cents,
+        "currency": order.currency,
+        "client_reference_id": order.reference,
+        "metadata": {"order_reference": order.reference},
+        "customer_email": order.customer_email or None,
+        "customer_details": {"email": order.customer_email or None},
+        "payment_intent": None if status == "expired" else payment_intent_of(order),
+    }
+
+
+def charge_object(order: Order) -> dict:
+    return {
+        "id": f"ch_simulated_{order.reference}",
+        "object": "charge",
+        "amount": order.total_in_cents,
+        "amount_captured": order.total_in_cents,
+        "amount_refunded": order.total_in_cents,
+        "refunded": True,
+        "currency": order.currency,
+        "payment_intent": order.stripe_payment_intent_id,
+        "status": "succeeded",
+    }
+
+
+def build_event(order: Order, event: str) -> dict:
+    """The event Stripe would send for this order, with a fresh event id."""
+    if event == "refunded":
+        event_type, data_object = "charge.refunded", charge_object(order)
+    else:
+        event_type, status, payment_status = CHECKOUT_EVENTS[event]
+        data_object = checkout_session_object(order, status, payment_status)
+    return {
+        "id": f"evt_simulated_{secrets.token_hex(12)}",
+        "object": "event",
+        "type": event_type,
+        "created": int(time.time()),
+        "livemode": False,
+        "data": {"object": data_object},
+    }
+
+
+def signature_header(body: bytes, secret: str, timestamp: int) -> str:
+    """Stripe's scheme: HMAC-SHA256 of "{timestamp}.{body}" with the endpoint's secret."""
+    signed = f"{timestamp}.".encode() + body
+    return f"t={timestamp},v1={hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()}"
+
+
+class Command(BaseCommand):
+    help = (
+        "Send the shop's webhook a Stripe event for an order, signed with "
+        "STRIPE_WEBHOOK_SECRET exactly as Stripe signs it, and print the answer."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("reference", metavar="ORDER_REFERENCE")
+        parser.add_argument(
+            "--event",
+            required=True,
+            choices=EVENTS,
+            help="completed, async_succeeded, async_failed and expired send the matching "
+            "checkout.session.* event; refunded sends charge.refunded for the whole total.",
+        )
+        parser.add_argument(
+            "--url", default=DEFAULT_URL, help=f"The webhook to post to (default {DEFAULT_URL})."
+        )
+
+    def handle(self, *args, reference, event, url, **options):
+        secret = settings.STRIPE_WEBHOOK_SECRET
+        if not secret:
+            raise CommandError(
+                "STRIPE_WEBHOOK_SECRET is not set, so there is nothing to sign the event with "
+                "and the shop would refuse it. Set it to your endpoint's whsec_... secret."
+            )
+        order = Order.objects.filter(reference=reference.strip().upper()).first()
+        if order is None:
+            raise CommandError(f"No order has the reference {reference!r}.")
+        if not order.stripe_checkout_session_id:
+            raise CommandError(f"Order {order.reference} never reached Stripe Checkout.")
+        if event == "refunded" and not order.stripe_payment_intent_id:
+            raise CommandError(
+                f"Order {order.reference} has no payment to refund; "
+                "simulate a completed payment first."
+            )
+        body = json.dumps(build_event(order, event)).encode()
+        status, answer = self.post(url, body, signature_header(body, secret, int(time.time())))
+        self.stdout.write(f"{status} {answer}")
+        if status >= 300:
+            raise CommandError(f"The webhook answered {status}.")
+
+    def post(self, url: str, body: bytes, signature: str) -> tuple[int, str]:
+        request = urllib.request.Request(
+            url,
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json", "Stripe-Signature": signature},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, response.read().decode(errors="replace")
+        except urllib.error.HTTPError as error:
+            with error:
+                return error.code, error.read().decode(errors="replace")
+        except (urllib.error.URLError, TimeoutError) as error:
+            reason = getattr(error, "reason", error)
+            raise CommandError(
+                f"Could not reach {url}: {reason}. Is the shop running there?"
+            ) from None

@@ -1,0 +1,223 @@
+"""Shop managers refund paid orders from the admin; the order changes when Stripe confirms."""
+
+import html
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Group, Permission, User
+from django.contrib.sessions.backends.db import SessionStore
+from django.urls import reverse
+
+from orders import refunds, services
+from orders.cart import Cart
+from orders.models import Order
+from orders.tests.helpers import post_webhook
+from stripe_emulator.testing import EmulatorControl, stripe_client
+
+pytestmark = pytest.mark.django_db
+
+Status = Order.Status
+CHECKOUT_URLS = services.CheckoutUrls(
+    success_url="http://testserver/success/?session_id={CHECKOUT_SESSION_ID}",
+    cancel_url="http://testserver/cancel/",
+)
+
+
+def start_checkout(*lines) -> Order:
+    """An order whose Checkout Session is open at Stripe, as a shopper's checkout leaves it."""
+    cart = Cart(SessionStore())
+    for product, quantity in lines:
+        cart.add(product.pk, quantity)
+    return services.create_checkout(cart, f"session:{uuid.uuid4().hex}", None, CHECKOUT_URLS)
+
+
+def pay_at_stripe(emulator, order: Order, outcome: str = "paid") -> None:
+    """The shopper pays on Stripe's page; no webhook reaches the shop."""
+    EmulatorControl(emulator.base_url).complete_session(order.stripe_checkout_session_id, outcome)
+
+
+def paid_order(emulator, product, quantity: int = 2) -> Order:
+    order = start_checkout((product, quantity))
+    pay_at_stripe(emulator, order)
+    return services.fulfill_checkout(order.stripe_checkout_session_id)
+
+
+def stripe_events(emulator, event_type: str) -> list[dict]:
+    """Events the emulator emitted, oldest first, as Stripe would post them."""
+    listed = stripe_client(emulator.base_url, "sk_test_suite").v1.events.list(
+        params={"type": event_type}
+    )
+    return [event.to_dict() for event in reversed(listed.data)]
+
+
+@pytest.fixture
+def manager_client(client, seeded_shop):
+    manager = User.objects.create_user("margaret", "margaret@example.com", "pw")
+    manager.groups.add(Group.objects.get(name="Shop managers"))
+    client.force_login(manager)
+    return client
+
+
+@pytest.fixture
+def order(stripe_emulator, make_product):
+    return paid_order(stripe_emulator, make_product("Desk Lamp", "25.00"))
+
+
+def refund_url(order: Order) -> str:
+    return reverse("orders:refund", args=[order.pk])
+
+
+def messages_on(response) -> list[str]:
+    """The admin messages shown on the page, as the user reads them."""
+    shown = [str(message).strip() for message in response.context["messages"]]
+    page = html.unescape(response.content.decode())
+    assert all(message in page for message in shown)
+    return shown
+
+
+def test_full_refund_reaches_stripe_and_its_webhook_marks_the_order_refunded(
+    manager_client, stripe_emulator, order
+):
+    form = manager_client.get(refund_url(order))
+    assert "$50.00" in form.content.decode()
+
+    response = manager_client.post(refund_url(order), {"amount": ""}, follow=True)
+
+    assert response.redirect_chain == [(reverse("orders:inspect", args=[order.pk]), 302)]
+    assert messages_on(response) == [
+        "Refund of $50.00 requested; the order will show Refunded when Stripe confirms."
+    ]
+    order.refresh_from_db()
+    assert order.status == Status.PAID and order.amount_refunded == 0
+    [refunded] = stripe_events(stripe_emulator, "charge.refunded")
+    assert refunded["data"]["object"]["amount_refunded"] == 5000
+
+    assert post_webhook(manager_client, refunded).status_code == 200
+
+    order.refresh_from_db()
+    assert order.status == Status.REFUNDED and order.amount_refunded == Decimal("50.00")
+    page = manager_client.get(reverse("orders:inspect", args=[order.pk])).content.decode()
+    assert "Refunded" in page and refund_url(order) not in page
+
+
+def test_partial_refund_keeps_the_order_paid_and_records_the_amount(
+    manager_client, stripe_emulator, order
+):
+    response = manager_client.post(refund_url(order), {"amount": "12.50"}, follow=True)
+
+    assert messages_on(response) == [
+        "Refund of $12.50 requested; the refunded amount on the order updates when Stripe confirms."
+    ]
+    [refunded] = stripe_events(stripe_emulator, "charge.refunded")
+    assert refunded["data"]["object"]["amount_refunded"] == 1250
+    post_webhook(manager_client, refunded)
+    order.refresh_from_db()
+    assert order.status == Status.PAID and order.amount_refunded == Decimal("12.50")
+    assert "$37.50" in manager_client.get(refund_url(order)).content.decode()
+
+
+def test_submitting_the_refund_form_twice_refunds_once(manager_client, stripe_emulator, order):
+    for _ in range(2):
+        response = manager_client.post(refund_url(order), {"amount": "10.00"})
+        assert response.status_code == 302
+
+    [refunded] = stripe_events(stripe_emulator, "charge.refunded")
+    assert refunded["data"]["object"]["amount_refunded"] == 1000
+
+
+@pytest.mark.parametrize(
+    ("amount", "error"),
+    [
+        ("0", "Enter an amount of at least $0.01."),
+        ("-5", "Enter an amount of at least $0.01."),
+        ("50.01", "This order has $50.00 left to refund"),
+        ("ten", "Enter a number."),
+    ],
+)
+def test_amounts_outside_what_is_left_are_form_errors_and_stripe_is_not_asked(
+    manager_client, stripe_emulator, order, amount, error
+):
+    response = manager_client.post(refund_url(order), {"amount": amount})
+
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert stripe_events(stripe_emulator, "charge.refunded") == []
+
+
+def test_stripe_refusing_the_refund_is_shown_as_a_message(manager_client, stripe_emulator, order):
+    manager_client.post(refund_url(order), {"amount": "30.00"}, follow=True)
+
+    # Stripe's charge.refunded has not arrived, so the shop still thinks $50.00 is left.
+    response = manager_client.post(refund_url(order), {"amount": "25.00"})
+
+    assert response.status_code == 200
+    [message] = messages_on(response)
+    assert message.startswith("Stripe refused the refund: Refund amount ($25.00) is greater")
+    [refunded] = stripe_events(stripe_emulator, "charge.refunded")
+    assert refunded["data"]["object"]["amount_refunded"] == 3000
+
+
+def test_unreachable_stripe_is_shown_as_a_message_not_a_server_error(
+    manager_client, stripe_emulator, order, settings
+):
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"
+    settings.STRIPE_TIMEOUT_SECONDS = 1.0
+
+    response = manager_client.post(refund_url(order), {"amount": ""})
+
+    assert response.status_code == 200
+    [message] = messages_on(response)
+    assert message.startswith("We could not reach our payment provider.")
+    assert "Submitting again is safe" in message
+    order.refresh_from_db()
+    assert order.status == Status.PAID and order.amount_refunded == 0
+
+
+def test_refund_page_offers_no_refund_for_an_unpaid_order(
+    manager_client, stripe_emulator, make_product
+):
+    pending = start_checkout((make_product("Desk Lamp", "25.00"), 1))
+
+    page = manager_client.get(refund_url(pending)).content.decode()
+    response = manager_client.post(refund_url(pending), {"amount": ""})
+
+    assert "Only paid orders with money left to refund can be refunded." in page
+    assert messages_on(response) == [
+        f"Order {pending.reference} is pending; only paid orders can be refunded."
+    ]
+    assert stripe_events(stripe_emulator, "charge.refunded") == []
+
+
+def test_staff_who_may_only_view_orders_cannot_refund(client, stripe_emulator, order):
+    viewer = User.objects.create_user("victor", "victor@example.com", "pw")
+    viewer.user_permissions.add(
+        Permission.objects.get(codename="access_admin"),
+        Permission.objects.get(codename="view_order"),
+    )
+    client.force_login(viewer)
+
+    turned_away = client.post(refund_url(order), {"amount": ""}, follow=True)
+    forbidden = client.post(
+        refund_url(order), {"amount": ""}, HTTP_X_REQUESTED_WITH="XMLHttpRequest"
+    )
+
+    assert messages_on(turned_away) == ["Sorry, you do not have permission to access this area."]
+    assert forbidden.status_code == 403
+    assert stripe_events(stripe_emulator, "charge.refunded") == []
+
+
+def test_refund_order_never_asks_stripe_for_more_than_is_left(order, stripe_emulator):
+    with pytest.raises(refunds.RefundError) as refused:
+        refunds.refund_order(order, Decimal("50.01"))
+
+    assert refused.value.user_message == "Choose an amount from $0.01 to $50.00."
+    assert stripe_events(stripe_emulator, "charge.refunded") == []
+
+
+def test_refund_order_returns_the_stripe_refund_id(order, stripe_emulator):
+    refund_id = refunds.refund_order(order, None)
+
+    [refunded] = stripe_events(stripe_emulator, "charge.refunded")
+    assert refund_id.startswith("re_")
+    assert refunded["data"]["object"]["amount_refunded"] == 5000

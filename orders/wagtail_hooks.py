@@ -1,0 +1,159 @@
+import django_filters
+from django.contrib.auth import get_permission_codename
+from django.urls import path
+from django.utils import timezone
+from wagtail import hooks
+from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
+from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.admin.widgets import BooleanRadioSelect
+from wagtail.permissions import policy_registry, register_permission_policy
+
+from products.templatetags.shop_tags import usd
+
+from .admin_views import (
+    OrderIndexView,
+    OrderInspectView,
+    OrderPermissionPolicy,
+    OrdersDashboardPanel,
+    RefundView,
+    stale_pending,
+)
+from .models import Order
+
+# Registered before any admin code asks for Order's policy, as Wagtail requires.
+register_permission_policy(Order, OrderPermissionPolicy(Order))
+
+
+class OrderFilterSet(WagtailFilterSet):
+    created_at = django_filters.DateFromToRangeFilter(label="Created", widget=DateRangePickerWidget)
+    paid_at = django_filters.DateFromToRangeFilter(label="Paid", widget=DateRangePickerWidget)
+    stale = django_filters.BooleanFilter(
+        label="Pending for over an hour", method="filter_stale", widget=BooleanRadioSelect
+    )
+
+    class Meta:
+        model = Order
+        fields = ["status"]
+
+    def filter_stale(self, queryset, name, value):
+        stale = stale_pending(timezone.now())
+        return queryset.filter(stale) if value else queryset.exclude(stale)
+
+
+class OrderViewSet(ModelViewSet):
+    model = Order
+    icon = "clipboard-list"
+    menu_label = "Orders"
+    menu_order = 190
+    add_to_admin_menu = True
+    add_to_reference_index = False
+    inspect_view_enabled = True
+    index_view_class = OrderIndexView
+    inspect_view_class = OrderInspectView
+    inspect_template_name = "orders/admin/order.html"
+    inspect_view_fields = [
+        "reference",
+        "status",
+        "customer_email",
+        "total",
+        "amount_refunded",
+        "created_at",
+        "paid_at",
+        "checkout_expires_at",
+    ]
+    list_display = [
+        "reference",
+        StatusTagColumn(
+            "get_status_display",
+            label="Status",
+            sort_key="status",
+            primary=lambda order: order.status == Order.Status.PAID,
+        ),
+        Column("total", label="Total", accessor=lambda order: usd(order.total), sort_key="total"),
+        "customer_email",
+        Column("items_count", label="Items", sort_key="items_count"),
+        DateColumn("created_at", label="Created", sort_key="created_at"),
+    ]
+    ordering = "-created_at"
+    filterset_class = OrderFilterSet
+    search_fields = [
+        "reference",
+        "customer_email",
+        "stripe_checkout_session_id",
+        "stripe_payment_intent_id",
+    ]
+    # Order is not in Wagtail's search index: search these columns with the ORM instead.
+    search_backend_name = None
+    list_export = [
+        "reference",
+        "status",
+        "total",
+        "amount_refunded",
+        "customer_email",
+        "created_at",
+        "paid_at",
+        "stripe_checkout_session_id",
+        "stripe_payment_intent_id",
+    ]
+    export_headings = {
+        "created_at": "Created",
+        "paid_at": "Paid",
+        "stripe_checkout_session_id": "Stripe Checkout Session",
+        "stripe_payment_intent_id": "Stripe PaymentIntent",
+    }
+    export_filename = "orders"
+
+    def get_inspect_view_kwargs(self, **kwargs):
+        return super().get_inspect_view_kwargs(
+            refund_url_name=self.get_url_name("refund"), **kwargs
+        )
+
+    @property
+    def refund_view(self):
+        return self.construct_view(RefundView)
+
+    def get_urlpatterns(self):
+        # Orders change only through Stripe: the add, edit, copy, delete and history views
+        # of a ModelViewSet are not routed at all.
+        return [
+            path("", self.index_view, name="index"),
+            path("results/", self.index_results_view, name="index_results"),
+            path("inspect/<int:pk>/", self.inspect_view, name="inspect"),
+            path("refund/<int:pk>/", self.refund_view, name="refund"),
+        ]
+
+    def register_admin_url_finder(self):
+        """Register no edit-URL finder: orders have no edit view to link to."""
+
+    def get_permissions_to_register(self):
+        opts = self.model._meta
+        return (
+            super()
+            .get_permissions_to_register()
+            .filter(
+                codename__in=[
+                    get_permission_codename("view", opts),
+                    get_permission_codename("refund", opts),
+                ]
+            )
+        )
+
+
+order_viewset = OrderViewSet("orders")
+
+
+@hooks.register("register_admin_viewset")
+def register_order_viewset():
+    return order_viewset
+
+
+@hooks.register("construct_homepage_panels")
+def add_orders_panel(request, panels):
+    if policy_registry.get_by_type(Order).user_has_permission(request.user, "view"):
+        panels.append(
+            OrdersDashboardPanel(
+                index_url_name=order_viewset.get_url_name("index"),
+                inspect_url_name=order_viewset.get_url_name("inspect"),
+            )
+        )
