@@ -8,6 +8,8 @@ from django.conf import settings
 
 from products.models import Product
 
+from .money import to_cents
+
 SESSION_KEY = "cart"
 
 
@@ -163,7 +165,7 @@ class Cart:
     def fingerprint(lines: list[CartLine]) -> str:
         """Identifies cart contents and prices, so an unchanged cart reuses its checkout."""
         canonical = ";".join(
-            f"{line.product.pk}:{line.quantity}:{line.product.price_in_cents}"
+            f"{line.product.pk}:{line.quantity}:{to_cents(line.product.price)}"
             for line in sorted(lines, key=lambda line: line.product.pk)
         )
         return hashlib.sha256(canonical.encode()).hexdigest()

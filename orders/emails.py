@@ -1,4 +1,5 @@
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -8,6 +9,8 @@ from django.utils import timezone
 from .models import Order
 
 logger = logging.getLogger(__name__)
+# A just-paid order's email is normally on its way from the request that paid it.
+CONFIRMATION_GRACE = timedelta(minutes=5)
 
 
 def send_order_confirmation(order_id: int) -> bool:
@@ -22,11 +25,29 @@ def send_order_confirmation(order_id: int) -> bool:
         logger.info("Order %s is paid but has no email address to confirm to", order.reference)
         return False
     context = {"order": order, "site_url": settings.WAGTAILADMIN_BASE_URL}
-    send_mail(
-        subject=f"Your order {order.reference} is confirmed",
-        message=render_to_string("orders/email/confirmation.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[order.customer_email],
-    )
+    try:
+        send_mail(
+            subject=f"Your order {order.reference} is confirmed",
+            message=render_to_string("orders/email/confirmation.txt", context),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[order.customer_email],
+        )
+    except OSError:
+        # Give the claim back so reconcile_orders sends it once the mail server answers.
+        Order.objects.filter(pk=order_id).update(confirmation_sent_at=None)
+        logger.exception("Confirmation email for order %s could not be sent", order.reference)
+        return False
     logger.info("Confirmation email sent for order %s", order.reference)
     return True
+
+
+def send_missing_confirmations(now) -> int:
+    """Send the confirmations of paid orders whose email did not go out; returns how many."""
+    waiting = Order.objects.filter(
+        status=Order.Status.PAID,
+        confirmation_sent_at__isnull=True,
+        paid_at__lte=now - CONFIRMATION_GRACE,
+    ).exclude(customer_email="")
+    return sum(
+        send_order_confirmation(order_id) for order_id in waiting.values_list("pk", flat=True)
+    )

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from .money import to_cents
+
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
@@ -76,7 +78,7 @@ class Order(models.Model):
 
     @property
     def total_in_cents(self) -> int:
-        return int(self.total * 100)
+        return to_cents(self.total)
 
     @property
     def is_payment_processing(self) -> bool:

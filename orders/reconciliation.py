@@ -10,9 +10,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from . import services, stripe_gateway
+from . import emails, services
 from .models import Order
-from .stripe_gateway import StripeError, StripeRejected
+from .stripe_gateway import StripeError
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ class ReconcileResult:
     skipped: int = 0
     changes: list[StatusChange] = field(default_factory=list)
     failures: list[CheckFailure] = field(default_factory=list)
+    confirmations_sent: int = 0
 
     @property
     def changed(self) -> int:
@@ -98,6 +99,8 @@ def reconcile_orders(
                     result.changes.append(change)
         if progress is not None:
             progress(done, len(candidates))
+    if not dry_run:
+        result.confirmations_sent = emails.send_missing_confirmations(now)
     return result
 
 
@@ -112,7 +115,7 @@ def _reconcile_one(
         order = services.fulfill_checkout(order.stripe_checkout_session_id)
         after = order.status
         if _is_abandoned(order, now):
-            after = Status.CANCELLED if dry_run else _expire_checkout(order).status
+            after = Status.CANCELLED if dry_run else services.expire_checkout(order).status
         if dry_run:
             transaction.set_rollback(True)
     return StatusChange(order.reference, before, after)
@@ -122,12 +125,3 @@ def _is_abandoned(order: Order, now: datetime) -> bool:
     return (
         order.status == Status.PENDING and order.checkout_open and order.checkout_expires_at <= now
     )
-
-
-def _expire_checkout(order: Order) -> Order:
-    try:
-        session = stripe_gateway.expire_checkout_session(order.stripe_checkout_session_id)
-    except StripeRejected:
-        # Completed or expired at Stripe since we asked: its current state decides.
-        session = stripe_gateway.retrieve_checkout_session(order.stripe_checkout_session_id)
-    return services.apply_checkout_session(session)

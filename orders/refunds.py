@@ -7,7 +7,7 @@ from products.templatetags.shop_tags import usd
 
 from . import stripe_gateway
 from .models import Order
-from .services import to_cents
+from .money import to_cents
 
 logger = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from . import emails, stripe_gateway
 from .cart import Cart, CartLine
 from .models import Order, OrderItem, StripeEvent
+from .money import from_cents, to_cents
 from .stripe_gateway import CheckoutSession, StripeError, StripeRejected
 
 logger = logging.getLogger(__name__)
@@ -48,14 +49,6 @@ class UnknownCheckoutSession(Exception):
 class CheckoutUrls:
     success_url: str
     cancel_url: str
-
-
-def to_cents(amount: Decimal) -> int:
-    return int((amount * 100).to_integral_value())
-
-
-def from_cents(cents: int) -> Decimal:
-    return (Decimal(cents) / 100).quantize(Decimal("0.01"))
 
 
 def create_checkout(cart: Cart, owner_key: str, user, urls: CheckoutUrls) -> Order:
@@ -171,19 +164,24 @@ def _close_checkout(order: Order) -> None:
     """Stop offering an order's Checkout Session, expiring it at Stripe first."""
     if order.stripe_checkout_session_id:
         try:
-            try:
-                session = stripe_gateway.expire_checkout_session(order.stripe_checkout_session_id)
-            except StripeRejected:
-                # Already complete or expired: Stripe's current state decides.
-                session = stripe_gateway.retrieve_checkout_session(order.stripe_checkout_session_id)
+            expire_checkout(order)
         except StripeError as error:
             raise CheckoutUnavailable(
                 "We could not update your checkout. Your cart is saved; please try again."
             ) from error
-        apply_checkout_session(session)
     Order.objects.filter(pk=order.pk, status=Status.PENDING, checkout_open=True).update(
         status=Status.CANCELLED, checkout_open=False, updated_at=timezone.now()
     )
+
+
+def expire_checkout(order: Order) -> Order:
+    """Expire the order's Checkout Session at Stripe and apply the state Stripe ends in."""
+    try:
+        session = stripe_gateway.expire_checkout_session(order.stripe_checkout_session_id)
+    except StripeRejected:
+        # Completed or expired since we last looked: Stripe's current state decides.
+        session = stripe_gateway.retrieve_checkout_session(order.stripe_checkout_session_id)
+    return apply_checkout_session(session)
 
 
 def fulfill_checkout(session_id: str) -> Order:
@@ -250,9 +248,13 @@ def apply_refund(charge: stripe_gateway.Charge) -> Order:
             raise UnknownCheckoutSession(charge.payment_intent_id)
         apply_checkout_session(session)
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(
-            stripe_payment_intent_id=charge.payment_intent_id
+        order = (
+            Order.objects.select_for_update()
+            .filter(stripe_payment_intent_id=charge.payment_intent_id)
+            .first()
         )
+        if order is None:
+            raise UnknownCheckoutSession(charge.payment_intent_id)
         refunded = from_cents(charge.amount_refunded)
         order.amount_refunded = max(order.amount_refunded, refunded)
         if charge.refunded or charge.amount_refunded >= charge.amount:

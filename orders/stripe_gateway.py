@@ -215,7 +215,8 @@ def charge_from_event(event: dict) -> Charge:
 
 
 def dashboard_url(kind: str, object_id: str) -> str:
-    test_prefix = "" if settings.STRIPE_SECRET_KEY.startswith("sk_live_") else "/test"
+    live = settings.STRIPE_SECRET_KEY.startswith(("sk_live_", "rk_live_"))
+    test_prefix = "" if live else "/test"
     paths = {"payment_intent": "payments", "checkout_session": "checkout/sessions"}
     return f"{STRIPE_DASHBOARD}{test_prefix}/{paths[kind]}/{object_id}"
 

@@ -93,10 +93,6 @@ class Product(PreviewableMixin, DraftStateMixin, RevisionMixin, index.Indexed, m
     def get_absolute_url(self):
         return reverse("product_detail", kwargs={"slug": self.slug})
 
-    @property
-    def price_in_cents(self) -> int:
-        return int(self.price * 100)
-
     def get_preview_template(self, request, mode_name):
         return "products/product_detail.html"
 

@@ -19,7 +19,7 @@ from wagtail.models import (
 
 from home.models import HomePage
 from orders.models import Order, OrderItem, StripeEvent, new_reference
-from orders.services import to_cents
+from orders.money import to_cents
 from products.models import Product
 from products.seed import STARTER_PRODUCTS
 

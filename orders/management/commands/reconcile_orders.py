@@ -62,6 +62,7 @@ class Command(BaseCommand):
                 for status, count in sorted(result.counts_by_new_status().items())
             ),
             ("skipped (another run had it)", result.skipped),
+            ("confirmation emails sent late", result.confirmations_sent),
             ("not checked (Stripe error)", len(result.failures)),
         ]
         width = max(len(label) for label, _count in rows)
