@@ -125,9 +125,7 @@ def test_scheduled_product_is_not_live_until_its_time(editor_client, shopper):
         ("1000000.00", "at most $999,999.99"),
     ],
 )
-def test_price_outside_stripe_limits_is_refused_with_a_clear_message(
-    editor_client, price, message
-):
+def test_price_outside_stripe_limits_is_refused_with_a_clear_message(editor_client, price, message):
     response = editor_client.post(
         url("add"), product_form(price=price, **{"action-publish": "publish"})
     )
