@@ -21,6 +21,9 @@ STRIPE_WEBHOOK_SECRET = "whsec_test_suite"
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="http://127.0.0.1:9")
 STRIPE_TIMEOUT_SECONDS = 5.0
 WAGTAILADMIN_BASE_URL = "http://testserver"
+SHOP_PAGE_CACHE_SECONDS = 0
+# Off for the suite; config/tests/test_ratelimit.py switches limits on itself.
+SHOP_RATE_LIMITS = {}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
