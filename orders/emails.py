@@ -22,7 +22,11 @@ def send_order_confirmation(order_id: int) -> bool:
         return False
     order = Order.objects.prefetch_related("items").get(pk=order_id)
     if not order.customer_email:
-        logger.info("Order %s is paid but has no email address to confirm to", order.reference)
+        logger.info(
+            "Order %s is paid but has no email address to confirm to",
+            order.reference,
+            extra={"order_reference": order.reference},
+        )
         return False
     context = {"order": order, "site_url": settings.WAGTAILADMIN_BASE_URL}
     try:
@@ -35,9 +39,17 @@ def send_order_confirmation(order_id: int) -> bool:
     except OSError:
         # Give the claim back so reconcile_orders sends it once the mail server answers.
         Order.objects.filter(pk=order_id).update(confirmation_sent_at=None)
-        logger.exception("Confirmation email for order %s could not be sent", order.reference)
+        logger.exception(
+            "Confirmation email for order %s could not be sent",
+            order.reference,
+            extra={"order_reference": order.reference},
+        )
         return False
-    logger.info("Confirmation email sent for order %s", order.reference)
+    logger.info(
+        "Confirmation email sent for order %s",
+        order.reference,
+        extra={"order_reference": order.reference},
+    )
     return True
 
 

@@ -146,7 +146,12 @@ def _ensure_stripe_session(order: Order, lines: list[CartLine], urls: CheckoutUr
         Order.objects.filter(pk=order.pk, status=Status.PENDING).update(
             status=Status.CANCELLED, checkout_open=False, updated_at=timezone.now()
         )
-        logger.warning("Checkout for order %s could not start: %s", order.reference, error)
+        logger.warning(
+            "Checkout for order %s could not start: %s",
+            order.reference,
+            error,
+            extra={"order_reference": order.reference},
+        )
         raise CheckoutUnavailable(
             "We could not start the payment. Your cart is saved; please try again in a minute."
         ) from error
@@ -156,7 +161,12 @@ def _ensure_stripe_session(order: Order, lines: list[CartLine], urls: CheckoutUr
         updated_at=timezone.now(),
     )
     order.refresh_from_db()
-    logger.info("Checkout Session %s opened for order %s", session.id, order.reference)
+    logger.info(
+        "Checkout Session %s opened for order %s",
+        session.id,
+        order.reference,
+        extra={"order_reference": order.reference, "checkout_session_id": session.id},
+    )
     return order
 
 
@@ -231,6 +241,10 @@ def _move(order: Order, target: str) -> bool:
         order.status,
         target,
         order.stripe_checkout_session_id,
+        extra={
+            "order_reference": order.reference,
+            "checkout_session_id": order.stripe_checkout_session_id,
+        },
     )
     order.status = target
     if target == Status.PAID:
@@ -295,6 +309,8 @@ def _process_event(record: StripeEvent, event: dict) -> StripeEvent:
             order = handler(event) if handler else None
     except UnknownCheckoutSession:
         record.outcome, record.detail = StripeEvent.Outcome.IGNORED, "No matching order."
+    except stripe_gateway.InvalidWebhook as error:
+        record.outcome, record.detail = StripeEvent.Outcome.IGNORED, str(error)
     except StripeError as error:
         record.outcome, record.detail = StripeEvent.Outcome.FAILED, str(error)
     else:
@@ -310,6 +326,10 @@ def _process_event(record: StripeEvent, event: dict) -> StripeEvent:
         record.type,
         record.outcome,
         record.detail,
+        extra={
+            "stripe_event_id": record.stripe_event_id,
+            "order_reference": record.order.reference if record.order else None,
+        },
     )
     return record
 

@@ -180,7 +180,7 @@ def construct_event(payload: bytes, signature_header: str) -> dict:
         stripe.WebhookSignature.verify_header(
             payload.decode("utf-8"), signature_header, secret, tolerance=WEBHOOK_TOLERANCE_SECONDS
         )
-        event = json.loads(payload)
+        event = _without_nul(json.loads(payload))
     except stripe.SignatureVerificationError as error:
         raise InvalidWebhook(f"Invalid signature: {error.user_message}") from None
     except ValueError:
@@ -196,6 +196,8 @@ def construct_event(payload: bytes, signature_header: str) -> dict:
 
 
 def session_from_event(event: dict) -> CheckoutSession:
+    if not _is_id(event["data"]["object"].get("id")):
+        raise InvalidWebhook("The Checkout Session in the event has no id.")
     intent_status = (
         "requires_payment_method"
         if event["type"] == "checkout.session.async_payment_failed"
@@ -206,12 +208,36 @@ def session_from_event(event: dict) -> CheckoutSession:
 
 def charge_from_event(event: dict) -> Charge:
     charge = event["data"]["object"]
-    return Charge(
-        payment_intent_id=charge.get("payment_intent") or "",
-        amount=int(charge.get("amount") or 0),
-        amount_refunded=int(charge.get("amount_refunded") or 0),
-        refunded=bool(charge.get("refunded")),
+    intent, amount, refunded = (
+        charge.get(key) for key in ("payment_intent", "amount", "amount_refunded")
     )
+    if not _is_id(intent) or not _is_cents(amount) or not _is_cents(refunded):
+        raise InvalidWebhook("The charge in the event has no payment intent or amounts.")
+    return Charge(
+        payment_intent_id=intent,
+        amount=amount,
+        amount_refunded=refunded,
+        refunded=charge.get("refunded") is True,
+    )
+
+
+def _without_nul(value):
+    """PostgreSQL cannot store NUL in JSON text, and no Stripe field carries one."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    return value
+
+
+def _is_id(value) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= 255
+
+
+def _is_cents(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def dashboard_url(kind: str, object_id: str) -> str:

@@ -226,3 +226,45 @@ def test_without_a_signing_secret_every_event_is_refused(client, deliver, order,
 
 def test_webhook_refuses_get(client):
     assert client.get(reverse("stripe_webhook")).status_code == 405
+
+
+def test_refund_event_without_a_payment_intent_changes_no_order(client, deliver):
+    paid = make_order(status=Status.PAID, payment_intent_id="")
+    charge = charge_object(paid, paid.total_in_cents) | {"payment_intent": None}
+
+    response = deliver(client, "charge.refunded", charge)
+
+    assert response.status_code == 200
+    assert response.json()["outcome"] == "ignored"
+    assert status_of(paid) == Status.PAID
+
+
+@pytest.mark.parametrize(
+    ("event_type", "data_object"),
+    [
+        ("checkout.session.completed", {"object": "checkout.session", "status": "complete"}),
+        ("checkout.session.completed", {"id": 42, "payment_status": "paid"}),
+        ("charge.refunded", {"payment_intent": "pi_1", "amount": "lots", "amount_refunded": 1}),
+        ("charge.refunded", {"payment_intent": "pi_1", "amount": 100, "amount_refunded": -5}),
+    ],
+)
+def test_signed_events_with_odd_objects_are_acknowledged_and_change_nothing(
+    client, deliver, order, event_type, data_object
+):
+    response = deliver(client, event_type, data_object)
+
+    assert response.status_code == 200
+    assert response.json()["outcome"] == "ignored"
+    assert status_of(order) == Status.PENDING
+
+
+def test_nul_characters_in_a_signed_event_are_stored_without_them(client, deliver, order):
+    paid = session_object(order, metadata={"note": "a\u0000b"})
+
+    response = deliver(client, "checkout.session.completed", paid, "evt_nul\u0000")
+
+    assert response.status_code == 200
+    assert status_of(order) == Status.PAID
+    assert StripeEvent.objects.get(stripe_event_id="evt_nul").payload["data"]["object"][
+        "metadata"
+    ] == {"note": "ab"}
