@@ -1,0 +1,392 @@
+"""Measure the shop under gunicorn on 127.0.0.1 with PostgreSQL; prints figures, asserts nothing.
+
+    .venv/bin/python -m bench.run [--duration 10] [--concurrency 8]
+
+Each scenario runs for --duration seconds with --concurrency keep-alive clients split over two
+processes. The minimal Django view, served by the same gunicorn in the same run, is the ceiling
+every other figure is divided by.
+"""
+
+import argparse
+import hashlib
+import hmac
+import http.client
+import json
+import multiprocessing
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATABASE = "shop_bench"
+DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
+REDIS_URL = "redis://127.0.0.1:6379/15"
+WEBHOOK_SECRET = "whsec_bench"
+API_KEY = "sk_test_bench"
+CSRF_TOKEN = "b" * 32
+PAST_ORDERS = 50
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def setup_django(stripe_api_base: str) -> None:
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        DATABASE_URL=DATABASE_URL,
+        REDIS_URL=REDIS_URL,
+        STRIPE_API_BASE=stripe_api_base,
+        STRIPE_SECRET_KEY=API_KEY,
+        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+    )
+    import django
+
+    django.setup()
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+def recreate_database() -> None:
+    import psycopg2
+
+    admin = psycopg2.connect("postgres://postgres@127.0.0.1:5432/postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        cursor.execute(f"CREATE DATABASE {DATABASE}")
+    admin.close()
+
+
+def prepare_data(checkout_sessions: int) -> dict:
+    """Seed the shop and make the sessions, orders and events the scenarios replay."""
+    from django.conf import settings
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from orders.cart import SESSION_KEY
+    from orders.models import Order, OrderItem
+    from orders.shoppers import SHOPPER_SESSION_KEY
+    from products.models import Product
+
+    call_command("migrate", verbosity=0)
+    call_command("seed_shop", verbosity=0)
+    bank = Product.objects.get(slug="portable-power-bank")
+
+    def session_with(**data) -> str:
+        session = SessionStore()
+        session.update(data)
+        session.create()
+        return session.session_key
+
+    regular = session_with(**{SHOPPER_SESSION_KEY: "bench-regular"})
+    for index in range(PAST_ORDERS):
+        order = Order.objects.create(
+            owner_key="session:bench-regular",
+            status=Order.Status.PAID,
+            total=bank.price,
+            cart_fingerprint="0" * 64,
+            checkout_open=False,
+            checkout_expires_at=timezone.now(),
+            stripe_checkout_session_id=f"cs_test_bench_past_{index}",
+            stripe_payment_intent_id=f"pi_bench_past_{index}",
+        )
+        OrderItem.objects.create(
+            order=order, product=bank, product_name=bank.name, unit_price=bank.price, quantity=1
+        )
+    shoppers = [
+        session_with(**{SHOPPER_SESSION_KEY: f"bench-{index}", SESSION_KEY: {str(bank.pk): 1}})
+        for index in range(checkout_sessions)
+    ]
+    carts = [session_with() for _ in range(64)]
+    return {
+        "cookie_name": settings.SESSION_COOKIE_NAME,
+        "regular": regular,
+        "shoppers": shoppers,
+        "carts": carts,
+        "product_ids": list(Product.objects.live().values_list("pk", flat=True)),
+        "paid_session": "cs_test_bench_past_0",
+    }
+
+
+def cookie(data, session_key) -> str:
+    return f"{data['cookie_name']}={session_key}; csrftoken={CSRF_TOKEN}"
+
+
+def request_for(scenario: str, data: dict, client_id: int, count: int):
+    """The next request a client sends in a scenario: (method, path, body, headers)."""
+    if scenario == "minimal view":
+        return "GET", "/bench/minimal/", None, {}
+    if scenario == "home, new visitor":
+        return "GET", "/", None, {}
+    if scenario == "home, 50 past orders":
+        return "GET", "/", None, {"Cookie": cookie(data, data["regular"])}
+    if scenario == "add to cart":
+        session = data["carts"][client_id % len(data["carts"])]
+        if count % 90 == 89:
+            path, form = "/cart/clear/", ""
+        else:
+            path, form = "/cart/add/", f"product_id={data['product_ids'][0]}&quantity=1"
+        headers = {
+            "Cookie": cookie(data, session),
+            "X-CSRFToken": CSRF_TOKEN,
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Referer": "http://127.0.0.1/",
+        }
+        return "POST", path, form.encode(), headers
+    if scenario == "create checkout session":
+        shoppers = data["shoppers"]
+        session = shoppers[(count * data["clients"] + client_id) % len(shoppers)]
+        headers = {
+            "Cookie": cookie(data, session),
+            "X-CSRFToken": CSRF_TOKEN,
+            "Referer": "http://127.0.0.1/",
+        }
+        return "POST", "/create-checkout-session/", b"", headers
+    if scenario == "verified webhook":
+        event = {
+            "id": f"evt_bench_{client_id}_{count}_{secrets.token_hex(4)}",
+            "object": "event",
+            "type": "checkout.session.completed",
+            "created": int(time.time()),
+            "livemode": False,
+            "data": {
+                "object": {
+                    "id": data["paid_session"],
+                    "object": "checkout.session",
+                    "status": "complete",
+                    "payment_status": "paid",
+                    "payment_intent": "pi_bench_past_0",
+                }
+            },
+        }
+        body = json.dumps(event).encode()
+        timestamp = int(time.time())
+        signature = hmac.new(
+            WEBHOOK_SECRET.encode(), f"{timestamp}.".encode() + body, hashlib.sha256
+        ).hexdigest()
+        headers = {
+            "Content-Type": "application/json",
+            "Stripe-Signature": f"t={timestamp},v1={signature}",
+        }
+        return "POST", "/webhook/", body, headers
+    raise ValueError(scenario)
+
+
+def client_process(port, scenario, data, first_client, clients, duration, queue):
+    results = []
+    deadline = time.monotonic() + duration
+
+    def client(client_id):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        count, latencies, errors = 0, [], 0
+        while time.monotonic() < deadline:
+            method, path, body, headers = request_for(scenario, data, client_id, count)
+            started = time.perf_counter()
+            try:
+                connection.request(method, path, body=body, headers=headers)
+                response = connection.getresponse()
+                response.read()
+            except (OSError, http.client.HTTPException):
+                errors += 1
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                continue
+            elapsed = time.perf_counter() - started
+            if response.status >= 400:
+                errors += 1
+            elif not path.startswith("/cart/clear/"):
+                latencies.append(elapsed)
+            if response.will_close:
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            count += 1
+        results.append((latencies, errors))
+
+    threads = [
+        threading.Thread(target=client, args=(first_client + index,)) for index in range(clients)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    queue.put(results)
+
+
+def measure(port, scenario, data, duration, concurrency) -> dict:
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    per_process = [concurrency // 2, concurrency - concurrency // 2]
+    processes = [
+        context.Process(
+            target=client_process,
+            args=(port, scenario, data, sum(per_process[:index]), clients, duration, queue),
+        )
+        for index, clients in enumerate(per_process)
+    ]
+    started = time.monotonic()
+    for process in processes:
+        process.start()
+    results = [item for _ in processes for item in queue.get()]
+    for process in processes:
+        process.join()
+    elapsed = time.monotonic() - started
+    latencies = sorted(latency for latency_list, _ in results for latency in latency_list)
+    errors = sum(errors for _, errors in results)
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50": statistics.quantiles(latencies, n=100)[49] * 1000 if latencies else float("nan"),
+        "p99": statistics.quantiles(latencies, n=100)[98] * 1000 if latencies else float("nan"),
+        "requests": len(latencies),
+        "errors": errors,
+    }
+
+
+def emulator_checkout_p50(base_url: str, samples: int = 200) -> float:
+    """The emulator's own time to create a session like the shop's, measured directly."""
+    import stripe
+
+    client = stripe.StripeClient(API_KEY, base_addresses={"api": base_url})
+    timings = []
+    for index in range(samples):
+        started = time.perf_counter()
+        client.v1.checkout.sessions.create(
+            params={
+                "mode": "payment",
+                "line_items": [
+                    {
+                        "quantity": 1,
+                        "price_data": {
+                            "currency": "usd",
+                            "unit_amount": 4999,
+                            "product_data": {"name": "Portable Power Bank"},
+                        },
+                    }
+                ],
+                "success_url": "http://127.0.0.1/success/?session_id={CHECKOUT_SESSION_ID}",
+                "cancel_url": "http://127.0.0.1/cancel/",
+                "client_reference_id": f"BENCH{index}",
+                "metadata": {"order_reference": f"BENCH{index}"},
+                "expires_at": int(time.time()) + 31 * 60,
+            },
+            options={"idempotency_key": f"bench-{index}-{secrets.token_hex(4)}"},
+        )
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings) * 1000
+
+
+def queries_per_request(data) -> dict:
+    """SQL queries for one request of each scenario, through Django's test client."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    def send(client, method, path, body, headers):
+        for part in filter(None, headers.get("Cookie", "").split("; ")):
+            name, value = part.split("=", 1)
+            client.cookies[name] = value
+        extra = {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in headers.items()}
+        content_type = headers.get("Content-Type", "application/octet-stream")
+        return client.generic(method, path, body or b"", content_type=content_type, **extra)
+
+    counts = {}
+    for scenario in SCENARIOS:
+        send(Client(), *request_for(scenario, data, client_id=99998, count=0))
+        with CaptureQueriesContext(connection) as captured:
+            send(Client(), *request_for(scenario, data, client_id=99999, count=0))
+        counts[scenario] = len(captured)
+    return counts
+
+
+SCENARIOS = [
+    "minimal view",
+    "home, new visitor",
+    "home, 50 past orders",
+    "add to cart",
+    "create checkout session",
+    "verified webhook",
+]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--gunicorn-workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
+    arguments = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    os.chdir(ROOT)
+
+    from stripe_emulator.server import StripeEmulator
+
+    emulator = StripeEmulator(async_settle_seconds=None).start()
+    recreate_database()
+    setup_django(emulator.base_url)
+    data = prepare_data(checkout_sessions=20000)
+    data["clients"] = arguments.concurrency
+    counts = queries_per_request(data)
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--config=config/gunicorn.conf.py"]
+        + [f"--bind=127.0.0.1:{port}", f"--workers={arguments.gunicorn_workers}"]
+        + ["--max-requests=0"],
+        env={**os.environ},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        print(
+            f"gunicorn (config/gunicorn.conf.py): {arguments.gunicorn_workers} sync workers on "
+            f"127.0.0.1:{port}; "
+            f"{arguments.concurrency} clients; {arguments.duration:.0f} s per scenario; "
+            f"{os.cpu_count()} cores"
+        )
+        measure(port, "minimal view", data, 2, arguments.concurrency)
+        figures = {
+            scenario: measure(port, scenario, data, arguments.duration, arguments.concurrency)
+            for scenario in SCENARIOS
+        }
+        emulator_p50 = emulator_checkout_p50(emulator.base_url)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        emulator.stop()
+
+    ceiling = figures["minimal view"]["rps"]
+    print(
+        f"\n{'scenario':26} {'req/s':>8} {'of minimal':>10} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'queries':>8} {'errors':>7}"
+    )
+    for scenario, figure in figures.items():
+        print(
+            f"{scenario:26} {figure['rps']:8.0f} {figure['rps'] / ceiling:10.0%} "
+            f"{figure['p50']:8.1f} {figure['p99']:8.1f} {counts[scenario]:8d} {figure['errors']:7d}"
+        )
+    checkout_p50 = figures["create checkout session"]["p50"]
+    print(
+        f"\ncheckout creation p50 {checkout_p50:.1f} ms, of which the emulator's own session "
+        f"creation p50 {emulator_p50:.1f} ms: shop overhead {checkout_p50 - emulator_p50:.1f} ms"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
