@@ -9,7 +9,6 @@ from wagtail.images.blocks import ImageBlock
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
-from orders.selectors import recent_orders_for
 from products.models import Product
 
 RENDITION_SPEC = "fill-480x360"
@@ -67,7 +66,6 @@ class HomePage(Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["products"] = self.get_products()
-        context["recent_orders"] = recent_orders_for(request)
         return context
 
 

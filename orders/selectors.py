@@ -1,4 +1,6 @@
-from .models import Order
+from django.db.models import Prefetch
+
+from .models import Order, OrderItem
 from .shoppers import known_owner_key
 
 HOME_PAGE_ORDER_COUNT = 5
@@ -8,7 +10,13 @@ def orders_for(request):
     key = known_owner_key(request)
     if key is None:
         return Order.objects.none()
-    return Order.objects.filter(owner_key=key).prefetch_related("items")
+    # Only what order tables show: these lists are on every page a returning shopper opens.
+    items = OrderItem.objects.only("order_id", "product_name", "quantity")
+    return (
+        Order.objects.filter(owner_key=key)
+        .only("reference", "status", "checkout_open", "total", "created_at")
+        .prefetch_related(Prefetch("items", queryset=items))
+    )
 
 
 def recent_orders_for(request):

@@ -203,7 +203,8 @@ def fulfill_checkout(session_id: str) -> Order:
 
 def apply_checkout_session(session: CheckoutSession) -> Order:
     """Move the session's order to the state Stripe reports, if that is a move forward."""
-    with transaction.atomic():
+    # Inside a webhook's transaction the caller's savepoint already covers a failure here.
+    with transaction.atomic(savepoint=False):
         order = (
             Order.objects.select_for_update().filter(stripe_checkout_session_id=session.id).first()
         )
@@ -280,15 +281,20 @@ def apply_refund(charge: stripe_gateway.Charge) -> Order:
 def handle_webhook_event(event: dict) -> StripeEvent:
     """Apply a verified Stripe event once, however many times it is delivered."""
     with transaction.atomic():
-        record, created = StripeEvent.objects.select_for_update().get_or_create(
-            stripe_event_id=event["id"],
-            defaults={
-                "type": event["type"],
-                "payload": event,
-                "outcome": StripeEvent.Outcome.FAILED,
-            },
+        # A concurrent delivery of the same event waits here until the first one commits.
+        StripeEvent.objects.bulk_create(
+            [
+                StripeEvent(
+                    stripe_event_id=event["id"],
+                    type=event["type"],
+                    payload=event,
+                    outcome=StripeEvent.Outcome.FAILED,
+                )
+            ],
+            ignore_conflicts=True,
         )
-        if not created:
+        record = StripeEvent.objects.select_for_update().get(stripe_event_id=event["id"])
+        if record.processed_at is not None:
             StripeEvent.objects.filter(pk=record.pk).update(delivery_count=F("delivery_count") + 1)
             if record.outcome != StripeEvent.Outcome.FAILED:
                 return record
@@ -318,7 +324,7 @@ def _process_event(record: StripeEvent, event: dict) -> StripeEvent:
         record.outcome = StripeEvent.Outcome.PROCESSED if handler else StripeEvent.Outcome.IGNORED
         record.detail = "" if handler else "Event type not handled by the shop."
     record.processed_at = timezone.now()
-    record.save()
+    record.save(update_fields=["order", "outcome", "detail", "processed_at"])
     log = logger.warning if record.outcome == StripeEvent.Outcome.FAILED else logger.info
     log(
         "Stripe event %s (%s): %s %s",

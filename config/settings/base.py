@@ -51,9 +51,9 @@ MIDDLEWARE = [
     # Before CSRF, so that a flood of forged or replayed posts is counted too.
     "config.ratelimit.RateLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "home.page_cache.AnonymousPageCacheMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "home.page_cache.PageCacheMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]

@@ -86,3 +86,79 @@ def test_pages_with_a_query_string_are_not_cached(seeded_shop):
         Client().get("/?utm=1")
 
     assert len(queries) > 0
+
+
+def test_returning_shopper_gets_the_cached_page_with_their_own_cart_and_orders(seeded_shop):
+    from orders.models import Order
+    from orders.tests.factories import make_order
+
+    Client().get("/")
+    shopper = Client()
+    bank = Product.objects.get(slug="portable-power-bank")
+    shopper.post("/cart/add/", {"product_id": bank.pk, "quantity": 2})
+    shopper.get("/cart/")
+    session = shopper.session
+    session["shopper_id"] = "regular"
+    session.save()
+    mine = make_order(owner_key="session:regular", status=Order.Status.PAID, checkout_open=False)
+    theirs = make_order(
+        owner_key="session:someone-else", status=Order.Status.PAID, checkout_open=False
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        page = shopper.get("/").content.decode()
+
+    assert 'aria-label="2 items in cart"' in page
+    assert mine.reference in page
+    assert theirs.reference not in page
+    assert "Portable Power Bank" in page
+    assert "<!--personal:" not in page
+    assert len(queries) <= 3
+
+
+def test_signed_in_shopper_sees_their_account_links_on_a_cached_page(
+    seeded_shop, django_user_model
+):
+    Client().get("/")
+    shopper = Client()
+    shopper.force_login(django_user_model.objects.create_user("pat", "pat@example.com", "pw"))
+
+    page = shopper.get("/").content.decode()
+
+    assert "Log out" in page
+    assert "Sign up" not in page
+
+
+def test_editors_always_get_a_fresh_page_with_the_editing_bar(seeded_shop, django_user_model):
+    Client().get("/")
+    editor = Client()
+    editor.force_login(django_user_model.objects.create_superuser("ed", "ed@example.com", "pw"))
+
+    page = editor.get("/").content.decode()
+
+    assert "wagtail-userbar" in page
+    assert "wagtail-userbar" not in Client().get("/").content.decode()
+
+
+def test_a_waiting_message_is_shown_on_a_fresh_page(seeded_shop):
+    Client().get("/")
+    shopper = Client()
+    bank = Product.objects.get(slug="portable-power-bank")
+    shopper.post("/cart/add/", {"product_id": bank.pk, "quantity": 1})
+
+    page = shopper.get("/").content.decode()
+
+    assert "Portable Power Bank was added to your cart." in page
+
+
+def test_pages_are_not_stored_while_any_page_has_a_view_restriction(seeded_shop):
+    from wagtail.models import Page, PageViewRestriction
+
+    secret = Page.objects.get(depth=2)
+    PageViewRestriction.objects.create(page=secret, restriction_type="login")
+    Client().get("/")
+
+    with CaptureQueriesContext(connection) as queries:
+        Client().get("/")
+
+    assert len(queries) > 0
