@@ -2,6 +2,8 @@
 
 import os
 
+from config.logging import JSON_TO_STDOUT
+
 
 def available_cores() -> int:
     """Cores this process may run on: a container's CPU set, not the whole host's."""
@@ -39,14 +41,7 @@ errorlog = "-"
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "config.logging.JsonFormatter"}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "json",
-            "stream": "ext://sys.stdout",
-        }
-    },
+    **JSON_TO_STDOUT,
     "root": {"level": "INFO", "handlers": ["console"]},
     "loggers": {
         "gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False},

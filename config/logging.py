@@ -4,6 +4,18 @@ import json
 import logging
 from datetime import UTC, datetime
 
+# The formatter and stdout handler that production settings and gunicorn both log through.
+JSON_TO_STDOUT = {
+    "formatters": {"json": {"()": "config.logging.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stdout",
+        }
+    },
+}
+
 # Attributes a log call passes with extra={...} that are worth a field of their own.
 CONTEXT_FIELDS = ("order_reference", "checkout_session_id", "stripe_event_id")
 

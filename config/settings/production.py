@@ -2,6 +2,8 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
+from config.logging import JSON_TO_STDOUT
+
 from .base import *  # noqa: F403
 from .base import DATABASES, LOGGING, STORAGES, env
 
@@ -70,14 +72,4 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 
-LOGGING = {
-    **LOGGING,
-    "formatters": {"json": {"()": "config.logging.JsonFormatter"}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "json",
-            "stream": "ext://sys.stdout",
-        }
-    },
-}
+LOGGING = {**LOGGING, **JSON_TO_STDOUT}
