@@ -143,9 +143,13 @@ def _ensure_stripe_session(order: Order, lines: list[CartLine], urls: CheckoutUr
             _checkout_params(order, lines, urls), idempotency_key=f"checkout-{order.reference}"
         )
     except StripeError as error:
-        Order.objects.filter(pk=order.pk, status=Status.PENDING).update(
-            status=Status.CANCELLED, checkout_open=False, updated_at=timezone.now()
-        )
+        # A double click's other request may have opened the session meanwhile: then use it.
+        cancelled = Order.objects.filter(
+            pk=order.pk, status=Status.PENDING, stripe_checkout_session_id__isnull=True
+        ).update(status=Status.CANCELLED, checkout_open=False, updated_at=timezone.now())
+        order.refresh_from_db()
+        if not cancelled and order.stripe_checkout_url:
+            return order
         logger.warning(
             "Checkout for order %s could not start: %s",
             order.reference,

@@ -348,3 +348,22 @@ def test_signing_up_claims_the_browsers_orders(client, shop):
     )
 
     assert Order.objects.get().user.username == "newbie"
+
+
+def test_a_failed_second_stripe_call_keeps_the_session_the_first_call_opened(
+    client, shop, settings
+):
+    from orders import services
+
+    add(client, shop["portable-power-bank"])
+    checkout(client)
+    opened = Order.objects.get()
+    seen_before_it_opened = Order.objects.get(pk=opened.pk)
+    seen_before_it_opened.stripe_checkout_url = ""
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"
+
+    urls = services.CheckoutUrls("http://testserver/success/", "http://testserver/cancel/")
+    order = services._ensure_stripe_session(seen_before_it_opened, [], urls)
+
+    assert order.stripe_checkout_url == opened.stripe_checkout_url
+    assert order.status == Status.PENDING and order.checkout_open
