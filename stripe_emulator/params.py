@@ -127,6 +127,18 @@ def join_path(prefix: str, name: str) -> str:
     return f"{prefix}[{name}]" if prefix else name
 
 
+def _given(params: Mapping[str, Any], name: str, prefix: str, required: bool) -> tuple[str, Any]:
+    """The parameter's path for error messages, and its value or None when it is unset."""
+    path = join_path(prefix, name)
+    value = params.get(name)
+    # An empty string is how Stripe's encoding says "unset".
+    if value is None or value == "":
+        if required:
+            raise missing_parameter(path)
+        return path, None
+    return path, value
+
+
 def get_string(
     params: Mapping[str, Any],
     name: str,
@@ -135,12 +147,8 @@ def get_string(
     required: bool = False,
     max_length: int | None = None,
 ) -> str | None:
-    path = join_path(prefix, name)
-    value = params.get(name)
-    # An empty string is how Stripe's encoding says "unset".
-    if value is None or value == "":
-        if required:
-            raise missing_parameter(path)
+    path, value = _given(params, name, prefix, required)
+    if value is None:
         return None
     if not isinstance(value, str):
         raise invalid_parameter(f"Invalid string: {_describe(value)}", param=path)
@@ -161,11 +169,8 @@ def get_int(
     minimum: int | None = None,
     maximum: int | None = None,
 ) -> int | None:
-    path = join_path(prefix, name)
-    value = params.get(name)
-    if value is None or value == "":
-        if required:
-            raise missing_parameter(path)
+    path, value = _given(params, name, prefix, required)
+    if value is None:
         return None
     if not isinstance(value, str) or not _INTEGER.match(value):
         raise invalid_parameter(
@@ -206,11 +211,8 @@ def get_bool(params: Mapping[str, Any], name: str, *, default: bool) -> bool:
 def get_dict(
     params: Mapping[str, Any], name: str, *, prefix: str = "", required: bool = False
 ) -> dict[str, Any] | None:
-    path = join_path(prefix, name)
-    value = params.get(name)
-    if value is None or value == "":
-        if required:
-            raise missing_parameter(path)
+    path, value = _given(params, name, prefix, required)
+    if value is None:
         return None
     if not isinstance(value, dict):
         raise invalid_parameter(f"Invalid object: {_describe(value)}", param=path)
@@ -220,11 +222,8 @@ def get_dict(
 def get_list(
     params: Mapping[str, Any], name: str, *, prefix: str = "", required: bool = False
 ) -> list[Any] | None:
-    path = join_path(prefix, name)
-    value = params.get(name)
-    if value is None or value == "":
-        if required:
-            raise missing_parameter(path)
+    path, value = _given(params, name, prefix, required)
+    if value is None:
         return None
     if not isinstance(value, list):
         raise invalid_parameter(f"Invalid array: {_describe(value)}", param=path)
