@@ -1,7 +1,6 @@
 from django.conf import settings
-from django.utils.functional import SimpleLazyObject
 
-from . import selectors, stripe_gateway
+from . import stripe_gateway
 from .cart import Cart
 
 
@@ -14,5 +13,4 @@ def shop(request):
         "max_quantity": settings.SHOP_MAX_QUANTITY_PER_LINE,
         "stripe_emulator_active": stripe_gateway.uses_emulator(),
         "menu_pages": menu_pages(request),
-        "recent_orders": SimpleLazyObject(lambda: list(selectors.recent_orders_for(request))),
     }

@@ -14,7 +14,7 @@ from orders.tests.helpers import make_event, post_webhook
 pytestmark = pytest.mark.django_db
 
 HOME_FOR_NEW_VISITOR = 6
-HOME_FOR_RETURNING_SHOPPER = 9
+HOME_FOR_RETURNING_SHOPPER = 10
 CART_PAGE = 4
 ADD_TO_CART = 5
 ORDER_LIST = 5
