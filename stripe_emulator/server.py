@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import urlsplit
@@ -29,6 +30,19 @@ class _Unset(enum.Enum):
 
 
 UNSET = _Unset.UNSET
+
+
+@dataclass
+class NetworkFaults:
+    """Trouble between a client and the API routes, for tests of time-outs and retries.
+
+    `delay_seconds` holds every API request that long before it is handled (a slow or,
+    past the client's time-out, hanging Stripe). `lost_answers` counts API requests still to
+    be handled in full whose answer is then never sent: the connection just closes.
+    """
+
+    delay_seconds: float = 0.0
+    lost_answers: int = 0
 
 
 class StripeEmulator:
@@ -71,6 +85,8 @@ class StripeEmulator:
         )
         self._server: _EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._faults = NetworkFaults()
+        self._faults_lock = threading.Lock()
 
     @property
     def base_url(self) -> str:
@@ -133,8 +149,26 @@ class StripeEmulator:
     def deliveries(self) -> list[DeliveryAttempt]:
         return self._dispatcher.attempts()
 
+    def set_network_faults(self, delay_seconds: float = 0.0, lost_answers: int = 0) -> None:
+        """Slow the API down or lose its next answers; calling with no arguments heals it."""
+        with self._faults_lock:
+            self._faults = NetworkFaults(delay_seconds=delay_seconds, lost_answers=lost_answers)
+
+    def api_delay(self) -> float:
+        with self._faults_lock:
+            return self._faults.delay_seconds
+
+    def take_lost_answer(self) -> bool:
+        """Whether the answer to the API request just handled is to be lost."""
+        with self._faults_lock:
+            if self._faults.lost_answers <= 0:
+                return False
+            self._faults.lost_answers -= 1
+            return True
+
     def reset(self) -> None:
-        """Forget every object, event, delivery and idempotency key."""
+        """Forget every object, event, delivery and idempotency key; heal the network."""
+        self.set_network_faults()
         self.account.reset()
         self._api.reset()
         self._dispatcher.clear()
@@ -192,8 +226,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         url = urlsplit(self.path)
         request = Request(self.command, url.path, url.query, self.headers, body)
+        emulator = self.server.emulator
+        is_api = url.path == "/v1" or url.path.startswith("/v1/")
+        if is_api and (delay := emulator.api_delay()):
+            time.sleep(delay)
         try:
-            response = self.server.emulator.handle(request)
+            response = emulator.handle(request)
         except Exception:
             logger.exception("Stripe emulator failed on %s %s", self.command, self.path)
             error = StripeError(
@@ -202,6 +240,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 error_type="api_error",
             )
             response = json_response(error.status, error.body())
+        if is_api and emulator.take_lost_answer():
+            self.close_connection = True
+            return
         self._send(response)
 
     def _send(self, response: Response) -> None:

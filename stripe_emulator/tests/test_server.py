@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ import stripe
 from stripe_emulator import StripeEmulator
 from stripe_emulator.testing import emulator_fixture, running_emulator, stripe_client
 from stripe_emulator.tests.conftest import API_KEY
-from stripe_emulator.tests.helpers import create_session
+from stripe_emulator.tests.helpers import create_session, session_params
 from stripe_emulator.tests.receiver import WebhookReceiver
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -87,3 +88,28 @@ def test_emulator_fixture_yields_a_running_emulator(shop_emulator):
 
     assert session.url.startswith(shop_emulator.base_url)
     assert shop_emulator.merchant_name == "Fixture Shop"
+
+
+def test_a_lost_answer_leaves_the_session_made_and_a_replay_returns_it(emulator):
+    client = stripe.StripeClient(
+        API_KEY, base_addresses={"api": emulator.base_url}, max_network_retries=0
+    )
+    emulator.set_network_faults(lost_answers=1)
+    create = client.v1.checkout.sessions.create
+    options = {"idempotency_key": "lost-once"}
+
+    with pytest.raises(stripe.APIConnectionError):
+        create(params=session_params(), options=options)
+    session = create(params=session_params(), options=options)
+
+    assert [made.id for made in client.v1.checkout.sessions.list().data] == [session.id]
+
+
+def test_a_slow_api_holds_each_answer_back(emulator):
+    client = stripe_client(emulator.base_url, API_KEY)
+    emulator.set_network_faults(delay_seconds=0.3)
+
+    started = time.monotonic()
+    client.v1.events.list()
+
+    assert time.monotonic() - started >= 0.3
