@@ -50,6 +50,8 @@ class PageCacheMiddleware:
         if not self._cacheable_request(request):
             return self.get_response(request)
         key = self._key(request)
+        if key is None:
+            return self.get_response(request)
         stored = cache.get(key)
         if stored is not None:
             html = stored.replace(CSRF_PLACEHOLDER, get_token(request))
@@ -98,11 +100,14 @@ class PageCacheMiddleware:
         )
 
     @staticmethod
-    def _key(request) -> str:
+    def _key(request) -> str | None:
+        """None while the cache is out: a page stored without a version could never be retired."""
         version = cache.get(VERSION_KEY)
         if version is None:
             cache.add(VERSION_KEY, secrets.token_hex(8), None)
             version = cache.get(VERSION_KEY)
+        if version is None:
+            return None
         return f"page-cache:{version}:{request.get_host()}:{request.path}"
 
 
