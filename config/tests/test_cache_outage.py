@@ -386,3 +386,25 @@ def test_while_redis_is_down_counters_read_as_nothing_counted_yet(shop_on_redis)
     assert cache.incr("ratelimit:cart:203.0.113.7:1") == 0
     assert cache.get("ratelimit:cart:203.0.113.7:1") is None
     assert cache.get_or_set("anything", "computed") == "computed"
+
+
+def test_healthz_names_the_cache_degraded_but_answers_200_while_redis_is_out(shop_on_redis, client):
+    assert client.get("/healthz").json() == {"status": "ok", "database": "ok", "cache": "ok"}
+
+    shop_on_redis.freeze()
+    started = time.monotonic()
+    hung = client.get("/healthz")
+    seconds = time.monotonic() - started
+    shop_on_redis.thaw()
+    print(f"\n/healthz while Redis hangs: {seconds * 1000:.1f} ms")
+    shop_on_redis.stop()
+    stopped = client.get("/healthz")
+
+    for response in (hung, stopped):
+        assert response.status_code == 200
+        assert response.json() == {"status": "degraded", "database": "ok", "cache": "degraded"}
+    assert seconds < 2
+
+    shop_on_redis.start()
+    wait_until_the_cache_answers()
+    assert client.get("/healthz").json()["cache"] == "ok"
