@@ -7,9 +7,9 @@ queries: it pays for its session, its token and its personal parts only. Anythin
 what pages show (publishing a page or product, images, sites, view restrictions) replaces a
 version in the shared cache, which retires every stored page at once.
 
-Editors and other admin users, visitors with a message waiting, and requests with a query string
-always get a fresh render; pages are stored only from anonymous visitors while no page in the
-site has a view restriction.
+Editors and other admin users, visitors with a message waiting, requests with a query string,
+and everyone while the cache is unreachable get a fresh render; pages are stored only from
+anonymous visitors while no page in the site has a view restriction.
 """
 
 import functools
