@@ -7,9 +7,9 @@ queries: it pays for its session, its token and its personal parts only. Anythin
 what pages show (publishing a page or product, images, sites, view restrictions) replaces a
 version in the shared cache, which retires every stored page at once.
 
-Editors and other admin users, visitors with a message waiting, and requests with a query string
-always get a fresh render; pages are stored only from anonymous visitors while no page in the
-site has a view restriction.
+Editors and other admin users, visitors with a message waiting, requests with a query string,
+and everyone while the cache is unreachable get a fresh render; pages are stored only from
+anonymous visitors while no page in the site has a view restriction.
 """
 
 import functools
@@ -50,6 +50,8 @@ class PageCacheMiddleware:
         if not self._cacheable_request(request):
             return self.get_response(request)
         key = self._key(request)
+        if key is None:
+            return self.get_response(request)
         stored = cache.get(key)
         if stored is not None:
             html = stored.replace(CSRF_PLACEHOLDER, get_token(request))
@@ -98,11 +100,14 @@ class PageCacheMiddleware:
         )
 
     @staticmethod
-    def _key(request) -> str:
+    def _key(request) -> str | None:
+        """None while the cache is out: a page stored without a version could never be retired."""
         version = cache.get(VERSION_KEY)
         if version is None:
             cache.add(VERSION_KEY, secrets.token_hex(8), None)
             version = cache.get(VERSION_KEY)
+        if version is None:
+            return None
         return f"page-cache:{version}:{request.get_host()}:{request.path}"
 
 

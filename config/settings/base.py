@@ -91,16 +91,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
+# Redis answers within a millisecond or two; past this it counts as down for a while.
+REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", default=0.25)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            # Fails soft (config.cache): while Redis is down or hanging, reads miss and writes
+            # are skipped, and only one call every RETRY_SECONDS per process waits on it.
+            "BACKEND": "config.cache.FailSoftRedisCache",
             "LOCATION": REDIS_URL,
-            # A Redis that stops answering must cost a request seconds, not a worker timeout.
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": REDIS_TIMEOUT_SECONDS,
+                "SOCKET_TIMEOUT": REDIS_TIMEOUT_SECONDS,
+                "RETRY_SECONDS": 5,
+            },
         }
     }
-    # Every app server reads sessions from Redis; the database copy survives a Redis restart.
+    # Every app server reads sessions from Redis; the database holds every session too and
+    # serves them while Redis is out.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -10,7 +10,7 @@ def test_healthz_answers_ok_while_the_database_answers(client):
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.content == b"ok"
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "not configured"}
     assert "no-cache" in response["Cache-Control"]
 
 
@@ -23,7 +23,7 @@ def test_healthz_answers_503_when_the_database_does_not(client, monkeypatch):
     response = client.get("/healthz")
 
     assert response.status_code == 503
-    assert response.content == b"database unavailable"
+    assert response.json() == {"status": "down", "database": "down", "cache": "not configured"}
 
 
 def test_healthz_only_reads(client):

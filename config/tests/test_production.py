@@ -128,8 +128,10 @@ def test_with_redis_every_app_server_shares_cache_and_sessions():
         "CACHES", "SESSION_ENGINE", REDIS_URL="redis://cache.internal:6379/0"
     )
 
-    assert values["CACHES"]["default"]["BACKEND"] == "django_redis.cache.RedisCache"
+    assert values["CACHES"]["default"]["BACKEND"] == "config.cache.FailSoftRedisCache"
     assert values["CACHES"]["default"]["LOCATION"] == "redis://cache.internal:6379/0"
+    assert values["CACHES"]["default"]["OPTIONS"]["SOCKET_TIMEOUT"] < 1
+    assert values["CACHES"]["default"]["OPTIONS"]["SOCKET_CONNECT_TIMEOUT"] < 1
     assert values["SESSION_ENGINE"] == "django.contrib.sessions.backends.cached_db"
 
 
