@@ -25,11 +25,14 @@ from products.templatetags.shop_tags import usd
 
 from . import refunds, stripe_gateway
 from .forms import RefundForm
-from .models import Order, StripeEvent
+from .models import NEEDS_REVIEW, Order, StripeEvent
+from .money import from_cents
 
 # An unpaid checkout this old is worth a look: Stripe Checkout pages last 30 minutes.
 STALE_PENDING_AFTER = timedelta(hours=1)
 FAILED_EVENTS_SHOWN = 5
+# Spreadsheet programs run a cell starting with one of these as a formula (OWASP: CSV injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def stale_pending(now: datetime) -> Q:
@@ -59,6 +62,15 @@ class OrderPermissionPolicy(ModelPermissionPolicy):
 class OrderIndexView(IndexView):
     def get_base_queryset(self):
         return super().get_base_queryset().annotate(items_count=Count("items"))
+
+    def preprocess_field_value(self, field, value, export_format):
+        """Text a shopper typed (an email) opens in a spreadsheet as text, never as a formula."""
+        value = super().preprocess_field_value(field, value, export_format)
+        is_text = export_format == self.FORMAT_CSV and isinstance(value, str)
+        if is_text and value.startswith(FORMULA_TRIGGERS):
+            # OWASP's advice: a leading apostrophe makes the cell plain text.
+            return "'" + value
+        return value
 
 
 class OrderInspectView(InspectView):
@@ -94,6 +106,17 @@ class OrderInspectView(InspectView):
     def get_amount_refunded_display_value(self):
         return usd(self.object.amount_refunded)
 
+    def get_charged_total_display_value(self):
+        order = self.object
+        if order.charged_total is None:
+            return "Not reported by Stripe"
+        if order.charged_currency != order.currency:
+            currency = order.charged_currency.upper() or "an unreadable currency"
+            return f"{order.charged_total} in {currency} (smallest units)"
+        subtotal = order.charged_subtotal
+        subtotal = "unreadable" if subtotal is None else usd(from_cents(subtotal))
+        return f"{usd(from_cents(order.charged_total))} (subtotal {subtotal})"
+
     def get_context_data(self, **kwargs):
         order = self.object
         stripe_objects = [
@@ -109,6 +132,7 @@ class OrderInspectView(InspectView):
             items=order.items.all(),
             events=order.stripe_events.all(),
             stripe_links=stripe_links,
+            review_reasons=order.review_reasons.splitlines(),
             **kwargs,
         )
 
@@ -204,6 +228,7 @@ def dashboard_figures(index_url: str, now: datetime) -> list[DashboardFigure]:
         week_count=Count("pk", filter=paid_this_week),
         week_revenue=Sum(net, filter=paid_this_week, default=Decimal("0")),
         stale_count=Count("pk", filter=stale_pending(now)),
+        review_count=Count("pk", filter=NEEDS_REVIEW),
     )
 
     def listing(**filters) -> str:
@@ -226,6 +251,11 @@ def dashboard_figures(index_url: str, now: datetime) -> list[DashboardFigure]:
             "Pending for over an hour",
             figures["stale_count"],
             listing(stale="true"),
+        ),
+        DashboardFigure(
+            "Needs review",
+            figures["review_count"],
+            listing(needs_review="true"),
         ),
     ]
 

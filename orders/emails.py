@@ -14,10 +14,14 @@ CONFIRMATION_GRACE = timedelta(minutes=5)
 
 
 def send_order_confirmation(order_id: int) -> bool:
-    """Email the shopper that their order is paid; at most once per order, across processes."""
-    claimed = Order.objects.filter(pk=order_id, confirmation_sent_at__isnull=True).update(
-        confirmation_sent_at=timezone.now()
-    )
+    """Email the shopper that their order is paid; at most once per order, across processes.
+
+    Only an order that is still paid is confirmed: one refunded in the same breath (a refund
+    event arriving before the payment's own) gets no "your order is confirmed".
+    """
+    claimed = Order.objects.filter(
+        pk=order_id, status=Order.Status.PAID, confirmation_sent_at__isnull=True
+    ).update(confirmation_sent_at=timezone.now())
     if not claimed:
         return False
     order = Order.objects.prefetch_related("items").get(pk=order_id)
@@ -29,13 +33,22 @@ def send_order_confirmation(order_id: int) -> bool:
         )
         return False
     context = {"order": order, "site_url": settings.WAGTAILADMIN_BASE_URL}
+    body = render_to_string("orders/email/confirmation.txt", context)
     try:
         send_mail(
             subject=f"Your order {order.reference} is confirmed",
-            message=render_to_string("orders/email/confirmation.txt", context),
+            message=body,
             from_email=settings.DEFAULT_FROM_EMAIL,
             recipient_list=[order.customer_email],
         )
+    except ValueError:
+        # An address no email header can carry: trying again will not help, so the claim stays.
+        logger.warning(
+            "Order %s is paid but its email address cannot be written to",
+            order.reference,
+            extra={"order_reference": order.reference},
+        )
+        return False
     except OSError:
         # Give the claim back so reconcile_orders sends it once the mail server answers.
         Order.objects.filter(pk=order_id).update(confirmation_sent_at=None)

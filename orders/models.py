@@ -1,3 +1,4 @@
+import hashlib
 import secrets
 
 from django.conf import settings
@@ -5,7 +6,9 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from .money import to_cents
+from products.templatetags.shop_tags import usd
+
+from .money import from_cents, to_cents
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
@@ -39,10 +42,29 @@ class Order(models.Model):
         db_index=True,
         help_text="user:<id> for signed-in shoppers, session:<key> for anonymous ones.",
     )
-    customer_email = models.EmailField(blank=True)
+    # Text, not an EmailField: whatever address the shopper typed on Stripe's page is kept.
+    customer_email = models.TextField(blank=True)
     currency = models.CharField(max_length=3, default="usd")
     total = models.DecimalField(max_digits=10, decimal_places=2)
-    amount_refunded = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    # Never more than Stripe charged, which has at most twelve digits.
+    amount_refunded = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    charged_currency = models.CharField(
+        max_length=3, blank=True, help_text="The currency Stripe reported charging in."
+    )
+    charged_subtotal = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+        help_text="Stripe's amount_subtotal, in the smallest unit of the charged currency.",
+    )
+    charged_total = models.PositiveBigIntegerField(
+        "charged by Stripe",
+        null=True,
+        blank=True,
+        help_text="Stripe's amount_total, in the smallest unit of the charged currency.",
+    )
+    review_reasons = models.TextField(
+        blank=True, help_text="Why staff should look at this order, one reason a line."
+    )
     cart_fingerprint = models.CharField(max_length=64)
     checkout_open = models.BooleanField(
         default=True,
@@ -52,7 +74,7 @@ class Order(models.Model):
     stripe_checkout_session_id = models.CharField(
         max_length=255, unique=True, null=True, blank=True
     )
-    stripe_checkout_url = models.URLField(max_length=2000, blank=True)
+    stripe_checkout_url = models.TextField(blank=True)
     stripe_payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
@@ -84,8 +106,64 @@ class Order(models.Model):
     def is_payment_processing(self) -> bool:
         return self.status == self.Status.PENDING and not self.checkout_open
 
+    @property
+    def needs_review(self) -> bool:
+        return bool(self.review_reasons)
+
+    @property
+    def charged_cents(self) -> int | None:
+        """What Stripe charged, in cents of the order's currency; None if that is unknowable.
+
+        Orders paid before Stripe's figures were kept, and unreadable totals, count the total.
+        """
+        recorded_nothing = not self.charged_currency and self.charged_total is None
+        if self.charged_currency != self.currency and not recorded_nothing:
+            return None
+        return self.total_in_cents if self.charged_total is None else self.charged_total
+
+    def charge_discrepancies(self) -> list[str]:
+        """Where what Stripe reported charging does not add up with this order."""
+        reasons = []
+        if self.charged_currency != self.currency:
+            charged = self.charged_currency.upper() or "a currency the shop cannot read"
+            reasons.append(
+                f"Stripe charged in {charged}, but the order is in {self.currency.upper()}."
+            )
+        else:
+            # The total is the sum of the items: with no shipping, tax or discounts yet,
+            # Stripe's subtotal and total must both equal it.
+            for label, charged_cents in (
+                ("subtotal", self.charged_subtotal),
+                ("total", self.charged_total),
+            ):
+                if charged_cents is None:
+                    reasons.append(f"Stripe reported no {label} the shop can read.")
+                elif charged_cents != self.total_in_cents:
+                    reasons.append(
+                        f"Stripe's {label} is {usd(from_cents(charged_cents))}, "
+                        f"but the order's items come to {usd(self.total)}."
+                    )
+        if not self.stripe_payment_intent_id:
+            reasons.append(
+                "Stripe reported no payment id the shop can store: refunds made at Stripe "
+                "will not show on this order."
+            )
+        return reasons
+
+    def flag_for_review(self, reason: str) -> bool:
+        """Note why staff should look at this order (the caller saves it); say if it is new."""
+        reasons = self.review_reasons.splitlines()
+        if reason in reasons:
+            return False
+        self.review_reasons = "\n".join([*reasons, reason])
+        return True
+
     def is_owned_by(self, owner_key: str) -> bool:
         return secrets.compare_digest(self.owner_key, owner_key)
+
+
+# Orders with a reason for staff to look at them.
+NEEDS_REVIEW = ~Q(review_reasons="")
 
 
 class OrderItem(models.Model):
@@ -139,3 +217,16 @@ class StripeEvent(models.Model):
 
     def __str__(self):
         return f"{self.type} {self.stripe_event_id}"
+
+    @classmethod
+    def storable_id(cls, event_id: str) -> str:
+        """The event's id, or for an id too long for the column its digest, just as unique."""
+        limit = cls._meta.get_field("stripe_event_id").max_length
+        if len(event_id) <= limit:
+            return event_id
+        return "sha256:" + hashlib.sha256(event_id.encode()).hexdigest()
+
+    @classmethod
+    def storable_type(cls, event_type: str) -> str:
+        """The event's type, cut to the column; the payload keeps it whole."""
+        return event_type[: cls._meta.get_field("type").max_length]

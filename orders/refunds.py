@@ -7,7 +7,7 @@ from products.templatetags.shop_tags import usd
 
 from . import stripe_gateway
 from .models import Order
-from .money import to_cents
+from .money import from_cents, to_cents
 
 logger = logging.getLogger(__name__)
 
@@ -21,8 +21,11 @@ class RefundError(Exception):
 
 
 def refundable_amount(order: Order) -> Decimal:
-    """What Stripe can still give back, as far as the shop has heard from Stripe."""
-    return order.total - order.amount_refunded
+    """What Stripe can still give back of what it charged, as far as the shop has heard."""
+    if order.charged_cents is None:
+        # Charged in another currency: amounts typed here in dollars would be wrong there.
+        return Decimal("0")
+    return from_cents(order.charged_cents) - order.amount_refunded
 
 
 def refund_order(order: Order, amount: Decimal | None) -> str:
@@ -35,6 +38,11 @@ def refund_order(order: Order, amount: Decimal | None) -> str:
         raise RefundError(
             f"Order {order.reference} is {order.get_status_display().lower()}; "
             "only paid orders can be refunded."
+        )
+    if order.charged_cents is None:
+        raise RefundError(
+            f"Stripe charged order {order.reference} in a currency other than the shop currency; "
+            "refund it from the Stripe dashboard."
         )
     left = refundable_amount(order)
     amount = left if amount is None else amount

@@ -10,6 +10,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from products.templatetags.shop_tags import usd
+
 from . import emails, stripe_gateway
 from .cart import Cart, CartLine
 from .models import Order, OrderItem, StripeEvent
@@ -205,7 +207,7 @@ def fulfill_checkout(session_id: str) -> Order:
     return apply_checkout_session(stripe_gateway.retrieve_checkout_session(session_id))
 
 
-def apply_checkout_session(session: CheckoutSession) -> Order:
+def apply_checkout_session(session: CheckoutSession, stripe_event_id: str | None = None) -> Order:
     """Move the session's order to the state Stripe reports, if that is a move forward."""
     # Inside a webhook's transaction the caller's savepoint already covers a failure here.
     with transaction.atomic(savepoint=False):
@@ -225,6 +227,8 @@ def apply_checkout_session(session: CheckoutSession) -> Order:
             setattr(order, field, value)
         if session.is_paid:
             moved = _move(order, Status.PAID)
+            if moved:
+                _record_charge(order, session, stripe_event_id)
         elif session.has_failed:
             moved = _move(order, Status.FAILED)
         elif session.status == "expired":
@@ -234,6 +238,29 @@ def apply_checkout_session(session: CheckoutSession) -> Order:
         if changes or moved:
             order.save()
     return order
+
+
+def _record_charge(order: Order, session: CheckoutSession, stripe_event_id: str | None) -> None:
+    """Keep what Stripe says it charged; the money is taken, so a mismatch only flags the order."""
+    order.charged_currency = session.currency
+    order.charged_subtotal = session.amount_subtotal
+    order.charged_total = session.amount_total
+    for reason in order.charge_discrepancies():
+        _flag_for_review(order, reason, stripe_event_id)
+
+
+def _flag_for_review(order: Order, reason: str, stripe_event_id: str | None) -> None:
+    if order.flag_for_review(reason):
+        logger.error(
+            "Order %s needs review: %s",
+            order.reference,
+            reason,
+            extra={
+                "order_reference": order.reference,
+                "checkout_session_id": order.stripe_checkout_session_id,
+                "stripe_event_id": stripe_event_id,
+            },
+        )
 
 
 def _move(order: Order, target: str) -> bool:
@@ -258,15 +285,19 @@ def _move(order: Order, target: str) -> bool:
     return True
 
 
-def apply_refund(charge: stripe_gateway.Charge) -> Order:
-    """Record a refund Stripe reports; a full refund moves a paid order to refunded."""
-    order = Order.objects.filter(stripe_payment_intent_id=charge.payment_intent_id).first()
-    if order is None:
-        session = stripe_gateway.find_checkout_session_for_payment_intent(charge.payment_intent_id)
-        if session is None:
-            raise UnknownCheckoutSession(charge.payment_intent_id)
-        apply_checkout_session(session)
+def apply_refund(
+    charge: stripe_gateway.Charge,
+    session: CheckoutSession | None = None,
+    stripe_event_id: str | None = None,
+) -> Order:
+    """Record a refund Stripe reports, never more than the order was charged.
+
+    `session` is the charge's Checkout Session, asked of Stripe beforehand when no order knew
+    the payment yet: this function never calls Stripe, since it runs inside transactions.
+    """
     with transaction.atomic():
+        if session is not None:
+            apply_checkout_session(session, stripe_event_id)
         order = (
             Order.objects.select_for_update()
             .filter(stripe_payment_intent_id=charge.payment_intent_id)
@@ -274,49 +305,106 @@ def apply_refund(charge: stripe_gateway.Charge) -> Order:
         )
         if order is None:
             raise UnknownCheckoutSession(charge.payment_intent_id)
-        refunded = from_cents(charge.amount_refunded)
-        order.amount_refunded = max(order.amount_refunded, refunded)
-        if charge.refunded or charge.amount_refunded >= charge.amount:
-            _move(order, Status.REFUNDED)
+        if charge.currency != order.currency or charge.amount != order.charged_cents:
+            _flag_for_review(order, _unmatched_charge_reason(order, charge), stripe_event_id)
+        else:
+            if charge.amount_refunded > charge.amount:
+                _flag_for_review(
+                    order,
+                    f"Stripe reported {usd(from_cents(charge.amount_refunded))} refunded of a "
+                    f"{usd(from_cents(charge.amount))} charge; the order shows all of the "
+                    "charge refunded, and no more.",
+                    stripe_event_id,
+                )
+            refunded = min(charge.amount_refunded, charge.amount)
+            order.amount_refunded = max(order.amount_refunded, from_cents(refunded))
+            if refunded == charge.amount:
+                _move(order, Status.REFUNDED)
         order.save()
     return order
 
 
+def _unmatched_charge_reason(order: Order, charge: stripe_gateway.Charge) -> str:
+    charged = order.charged_cents
+    was_charged = (
+        usd(from_cents(charged)) if charged is not None else f"in {order.charged_currency.upper()}"
+    )
+    currency = charge.currency.upper() or "an unreadable currency"
+    return (
+        f"Stripe reported {charge.amount_refunded} refunded of a charge of {charge.amount} "
+        f"(smallest units of {currency}), but this order was charged {was_charged}; "
+        "the order does not show that refund."
+    )
+
+
 def handle_webhook_event(event: dict) -> StripeEvent:
     """Apply a verified Stripe event once, however many times it is delivered."""
+    lookup = _look_up_at_stripe(event)
+    stripe_event_id = StripeEvent.storable_id(event["id"])
     with transaction.atomic():
         # A concurrent delivery of the same event waits here until the first one commits.
         StripeEvent.objects.bulk_create(
             [
                 StripeEvent(
-                    stripe_event_id=event["id"],
-                    type=event["type"],
+                    stripe_event_id=stripe_event_id,
+                    type=StripeEvent.storable_type(event["type"]),
                     payload=event,
                     outcome=StripeEvent.Outcome.FAILED,
                 )
             ],
             ignore_conflicts=True,
         )
-        record = StripeEvent.objects.select_for_update().get(stripe_event_id=event["id"])
+        record = StripeEvent.objects.select_for_update().get(stripe_event_id=stripe_event_id)
         if record.processed_at is not None:
             StripeEvent.objects.filter(pk=record.pk).update(delivery_count=F("delivery_count") + 1)
             if record.outcome != StripeEvent.Outcome.FAILED:
                 return record
-        return _process_event(record, event)
+        return _process_event(record, event, lookup)
 
 
 def replay_event(record: StripeEvent) -> StripeEvent:
     """Apply a recorded event again, for events whose processing failed."""
+    lookup = _look_up_at_stripe(record.payload)
     with transaction.atomic():
         record = StripeEvent.objects.select_for_update().get(pk=record.pk)
-        return _process_event(record, record.payload)
+        return _process_event(record, record.payload, lookup)
 
 
-def _process_event(record: StripeEvent, event: dict) -> StripeEvent:
+@dataclass(frozen=True)
+class StripeLookup:
+    """What an event needs from Stripe, asked before any row is locked: a slow Stripe then
+    holds no lock, and a failed answer is recorded for the event to be delivered again."""
+
+    session: CheckoutSession | None = None
+    failure: StripeError | None = None
+
+
+def _look_up_at_stripe(event: dict) -> StripeLookup:
+    if event["type"] != "charge.refunded":
+        return StripeLookup()
+    try:
+        payment_intent_id = stripe_gateway.charge_from_event(event).payment_intent_id
+    except stripe_gateway.InvalidWebhook:
+        return StripeLookup()
+    if Order.objects.filter(stripe_payment_intent_id=payment_intent_id).exists():
+        return StripeLookup()
+    # A refund can arrive before the payment's own event: find the session it paid.
+    try:
+        return StripeLookup(
+            session=stripe_gateway.find_checkout_session_for_payment_intent(payment_intent_id)
+        )
+    except StripeError as error:
+        return StripeLookup(failure=error)
+
+
+def _process_event(record: StripeEvent, event: dict, lookup: StripeLookup) -> StripeEvent:
     handler = EVENT_HANDLERS.get(event["type"])
     try:
+        if lookup.failure is not None:
+            # Handled like a failure inside the handler: kept as failed, Stripe delivers again.
+            raise lookup.failure
         with transaction.atomic():
-            order = handler(event) if handler else None
+            order = handler(event, lookup) if handler else None
     except UnknownCheckoutSession:
         record.outcome, record.detail = StripeEvent.Outcome.IGNORED, "No matching order."
     except stripe_gateway.InvalidWebhook as error:
@@ -344,12 +432,12 @@ def _process_event(record: StripeEvent, event: dict) -> StripeEvent:
     return record
 
 
-def _on_checkout_session_event(event: dict) -> Order:
-    return apply_checkout_session(stripe_gateway.session_from_event(event))
+def _on_checkout_session_event(event: dict, lookup: StripeLookup) -> Order:
+    return apply_checkout_session(stripe_gateway.session_from_event(event), event["id"])
 
 
-def _on_charge_refunded(event: dict) -> Order:
-    return apply_refund(stripe_gateway.charge_from_event(event))
+def _on_charge_refunded(event: dict, lookup: StripeLookup) -> Order:
+    return apply_refund(stripe_gateway.charge_from_event(event), lookup.session, event["id"])
 
 
 EVENT_HANDLERS = {

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 
 import stripe
@@ -15,6 +16,9 @@ STRIPE_DASHBOARD = "https://dashboard.stripe.com"
 FAILED_PAYMENT_INTENT_STATES = {"requires_payment_method", "canceled"}
 # Stripe's own default: older signatures are refused, which defeats replayed deliveries.
 WEBHOOK_TOLERANCE_SECONDS = 300
+# Stripe's amounts have at most twelve digits; anything larger is not an amount it charged.
+LARGEST_STRIPE_AMOUNT = 999_999_999_999
+CURRENCY_CODE = re.compile(r"[a-z]{3}")
 
 
 class StripeError(Exception):
@@ -42,11 +46,15 @@ class InvalidWebhook(Exception):
 
 @dataclass(frozen=True)
 class CheckoutSession:
+    """A Checkout Session as the shop can store it: an id, currency or amount that no column
+    could hold is left empty (None for amounts); the event payload keeps what Stripe sent."""
+
     id: str
     url: str
     status: str
     payment_status: str
-    amount_total: int
+    amount_subtotal: int | None
+    amount_total: int | None
     currency: str
     client_reference_id: str
     customer_email: str
@@ -69,21 +77,21 @@ class CheckoutSession:
     def from_stripe(cls, session, payment_intent_status: str = "") -> "CheckoutSession":
         intent = session.get("payment_intent")
         if isinstance(intent, dict):
-            intent_id = intent.get("id") or ""
-            payment_intent_status = intent.get("status") or payment_intent_status
-        else:
-            intent_id = intent or ""
-        details = session.get("customer_details") or {}
+            payment_intent_status = _text(intent.get("status")) or payment_intent_status
+            intent = intent.get("id")
+        details = session.get("customer_details")
+        details = details if isinstance(details, dict) else {}
         return cls(
             id=session["id"],
-            url=session.get("url") or "",
-            status=session.get("status") or "",
-            payment_status=session.get("payment_status") or "",
-            amount_total=session.get("amount_total") or 0,
-            currency=session.get("currency") or "",
-            client_reference_id=session.get("client_reference_id") or "",
-            customer_email=details.get("email") or session.get("customer_email") or "",
-            payment_intent_id=intent_id,
+            url=_text(session.get("url")),
+            status=_text(session.get("status")),
+            payment_status=_text(session.get("payment_status")),
+            amount_subtotal=_amount(session.get("amount_subtotal")),
+            amount_total=_amount(session.get("amount_total")),
+            currency=_currency(session.get("currency")),
+            client_reference_id=_text(session.get("client_reference_id")),
+            customer_email=_text(details.get("email")) or _text(session.get("customer_email")),
+            payment_intent_id=intent if _is_id(intent) else "",
             payment_intent_status=payment_intent_status,
         )
 
@@ -91,9 +99,9 @@ class CheckoutSession:
 @dataclass(frozen=True)
 class Charge:
     payment_intent_id: str
+    currency: str
     amount: int
     amount_refunded: int
-    refunded: bool
 
 
 def _client() -> stripe.StripeClient:
@@ -109,7 +117,7 @@ def _client() -> stripe.StripeClient:
 def _call(description: str, function, *args, **kwargs) -> dict:
     """Make one SDK call and hand back plain data, turning SDK errors into ours."""
     try:
-        return function(*args, **kwargs).to_dict()
+        return _without_nul(function(*args, **kwargs).to_dict())
     except (stripe.InvalidRequestError, stripe.IdempotencyError, stripe.CardError) as error:
         logger.warning("Stripe refused to %s: %s", description, error.user_message)
         raise StripeRejected(
@@ -127,6 +135,8 @@ def create_checkout_session(params: dict, idempotency_key: str) -> CheckoutSessi
         params=params,
         options={"idempotency_key": idempotency_key},
     )
+    if not _is_id(session.get("id")):
+        raise StripeUnavailable("Stripe answered with a Checkout Session id too long to keep.")
     return CheckoutSession.from_stripe(session)
 
 
@@ -215,9 +225,9 @@ def charge_from_event(event: dict) -> Charge:
         raise InvalidWebhook("The charge in the event has no payment intent or amounts.")
     return Charge(
         payment_intent_id=intent,
+        currency=_currency(charge.get("currency")),
         amount=amount,
         amount_refunded=refunded,
-        refunded=charge.get("refunded") is True,
     )
 
 
@@ -238,6 +248,18 @@ def _is_id(value) -> bool:
 
 def _is_cents(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _amount(value) -> int | None:
+    return value if _is_cents(value) and value <= LARGEST_STRIPE_AMOUNT else None
+
+
+def _currency(value) -> str:
+    return value if isinstance(value, str) and CURRENCY_CODE.fullmatch(value) else ""
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def dashboard_url(kind: str, object_id: str) -> str:

@@ -19,7 +19,7 @@ from .admin_views import (
     RefundView,
     stale_pending,
 )
-from .models import Order
+from .models import NEEDS_REVIEW, Order
 
 # Registered before any admin code asks for Order's policy, as Wagtail requires.
 register_permission_policy(Order, OrderPermissionPolicy(Order))
@@ -31,6 +31,9 @@ class OrderFilterSet(WagtailFilterSet):
     stale = django_filters.BooleanFilter(
         label="Pending for over an hour", method="filter_stale", widget=BooleanRadioSelect
     )
+    needs_review = django_filters.BooleanFilter(
+        label="Needs review", method="filter_needs_review", widget=BooleanRadioSelect
+    )
 
     class Meta:
         model = Order
@@ -39,6 +42,9 @@ class OrderFilterSet(WagtailFilterSet):
     def filter_stale(self, queryset, name, value):
         stale = stale_pending(timezone.now())
         return queryset.filter(stale) if value else queryset.exclude(stale)
+
+    def filter_needs_review(self, queryset, name, value):
+        return queryset.filter(NEEDS_REVIEW) if value else queryset.exclude(NEEDS_REVIEW)
 
 
 class OrderViewSet(ModelViewSet):
@@ -57,6 +63,7 @@ class OrderViewSet(ModelViewSet):
         "status",
         "customer_email",
         "total",
+        "charged_total",
         "amount_refunded",
         "created_at",
         "paid_at",
@@ -73,6 +80,11 @@ class OrderViewSet(ModelViewSet):
         Column("total", label="Total", accessor=lambda order: usd(order.total), sort_key="total"),
         "customer_email",
         Column("items_count", label="Items", sort_key="items_count"),
+        Column(
+            "needs_review",
+            label="Review",
+            accessor=lambda order: "Needs review" if order.needs_review else "",
+        ),
         DateColumn("created_at", label="Created", sort_key="created_at"),
     ]
     ordering = "-created_at"

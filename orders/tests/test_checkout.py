@@ -209,6 +209,25 @@ def test_success_page_marks_paid_only_when_stripe_says_paid(client, shop, contro
     assert client.session["cart"] == {}
 
 
+def test_success_page_records_a_payment_made_with_a_300_character_email(
+    client, shop, control, paying
+):
+    add(client, shop["portable-power-bank"])
+    checkout(client)
+    order = Order.objects.get()
+    email = "pat." + "x" * 300 + "@example.com"
+    control.complete_session(order.stripe_checkout_session_id, "paid", email=email)
+
+    page = paying(client, order.stripe_checkout_session_id)
+
+    assert page.status_code == 200
+    assert "Thank you! Your payment was received" in page.content.decode()
+    order.refresh_from_db()
+    assert order.status == Status.PAID and order.customer_email == email
+    assert not order.needs_review
+    assert [message.to for message in mail.outbox] == [[email]]
+
+
 def test_refreshing_success_page_does_not_fulfil_twice(client, shop, control, paying):
     add(client, shop["portable-power-bank"])
     checkout(client)

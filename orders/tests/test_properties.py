@@ -2,6 +2,7 @@
 or 4xx, never a crash, and no existing order changes state because of it."""
 
 import json
+import time
 
 import pytest
 from django.urls import reverse
@@ -292,3 +293,48 @@ def test_any_signed_event_is_answered_without_a_crash(
     assert 200 <= response.status_code < 500, response.content
     assert snapshot() == existing_orders
     event(response.json().get("outcome", "refused"))
+
+
+# Whatever Stripe puts in these fields of a paid session, of any type and any length.
+any_length_text = st.text(st.characters(blacklist_categories=["Cs"]), max_size=2000)
+reported_values = any_length_text | raw_values | json_values | st.integers(min_value=2**63)
+paid_session_fields = st.fixed_dictionaries(
+    {},
+    optional={
+        "amount_subtotal": reported_values,
+        "amount_total": reported_values,
+        "currency": reported_values,
+        "customer_details": st.fixed_dictionaries({"email": reported_values}) | json_values,
+        "customer_email": reported_values,
+        "payment_intent": reported_values
+        | st.fixed_dictionaries({"id": reported_values, "status": reported_values}),
+        "client_reference_id": reported_values,
+        "url": reported_values,
+    },
+)
+
+
+@EXAMPLES
+@given(fields=paid_session_fields, event_id_tail=any_length_text)
+def test_whatever_a_paid_session_reports_the_payment_is_recorded(
+    client, existing_orders, django_capture_on_commit_callbacks, fields, event_id_tail
+):
+    order = make_order(owner_key=f"session:{time.time_ns()}", customer_email="")
+    paid = {"id": order.stripe_checkout_session_id, "status": "complete", "payment_status": "paid"}
+    # Each example is a new event: the shop applies an event id only once.
+    stripe_event = {"id": order.reference + event_id_tail, "type": "checkout.session.completed"}
+    body = json.dumps({**stripe_event, "data": {"object": {**paid, **fields}}}).encode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("stripe_webhook"),
+            data=body,
+            content_type="application/json",
+            HTTP_STRIPE_SIGNATURE=stripe_signature(body),
+        )
+
+    assert response.status_code == 200, response.content
+    order.refresh_from_db()
+    assert order.status == Status.PAID
+    assert order.stripe_events.get().outcome == "processed"
+    assert snapshot() == existing_orders

@@ -7,12 +7,13 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.contrib.sessions.backends.db import SessionStore
+from django.core import mail
 from django.urls import reverse
 
 from orders import refunds, services
 from orders.cart import Cart
 from orders.models import Order
-from orders.tests.helpers import post_webhook
+from orders.tests.helpers import post_webhook, transactions_open_at_each_stripe_call
 from stripe_emulator.testing import EmulatorControl, stripe_client
 
 pytestmark = pytest.mark.django_db
@@ -221,3 +222,79 @@ def test_refund_order_returns_the_stripe_refund_id(order, stripe_emulator):
     [refunded] = stripe_events(stripe_emulator, "charge.refunded")
     assert refund_id.startswith("re_")
     assert refunded["data"]["object"]["amount_refunded"] == 5000
+
+
+def refund_made_at_stripe(emulator, order: Order) -> dict:
+    """Refund the order's payment in Stripe's dashboard; answer the charge.refunded event."""
+    intent = EmulatorControl(emulator.base_url).complete_session(
+        order.stripe_checkout_session_id, deliver=False
+    )["session"]["payment_intent"]["id"]
+    stripe_client(emulator.base_url, "sk_test_suite").v1.refunds.create(
+        params={"payment_intent": intent}
+    )
+    [refunded] = stripe_events(emulator, "charge.refunded")
+    return refunded
+
+
+def test_a_paid_order_records_what_stripe_charged(order):
+    assert (order.charged_currency, order.charged_subtotal, order.charged_total) == (
+        "usd",
+        5000,
+        5000,
+    )
+    assert not order.needs_review
+
+
+def test_a_refund_arriving_before_the_payment_event_sends_no_order_confirmation(
+    client, stripe_emulator, make_product, django_capture_on_commit_callbacks
+):
+    order = start_checkout((make_product("Desk Lamp", "25.00"), 2))
+    refunded = refund_made_at_stripe(stripe_emulator, order)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_webhook(client, refunded)
+
+    assert response.status_code == 200
+    order.refresh_from_db()
+    assert order.status == Status.REFUNDED and order.amount_refunded == Decimal("50.00")
+    assert mail.outbox == []
+
+
+def test_a_refund_arriving_before_the_payment_event_asks_stripe_outside_any_transaction(
+    client, stripe_emulator, make_product, monkeypatch
+):
+    order = start_checkout((make_product("Desk Lamp", "25.00"), 2))
+    refunded = refund_made_at_stripe(stripe_emulator, order)
+
+    with transactions_open_at_each_stripe_call(monkeypatch) as open_transactions:
+        response = post_webhook(client, refunded)
+
+    assert response.status_code == 200
+    assert open_transactions == [0]
+    order.refresh_from_db()
+    assert order.status == Status.REFUNDED
+
+
+def test_a_refund_is_offered_only_up_to_what_stripe_charged(manager_client, stripe_emulator, order):
+    Order.objects.filter(pk=order.pk).update(charged_total=1000, review_reasons="Charged less.")
+
+    page = manager_client.get(refund_url(order)).content.decode()
+    response = manager_client.post(refund_url(order), {"amount": "10.01"})
+
+    assert "$10.00" in page
+    assert "This order has $10.00 left to refund" in response.content.decode()
+    assert stripe_events(stripe_emulator, "charge.refunded") == []
+
+
+def test_an_order_stripe_charged_in_another_currency_is_refunded_from_stripes_dashboard(
+    manager_client, stripe_emulator, order
+):
+    Order.objects.filter(pk=order.pk).update(charged_currency="eur", review_reasons="In EUR.")
+
+    response = manager_client.post(refund_url(order), {"amount": ""})
+
+    assert messages_on(response) == [
+        f"Stripe charged order {order.reference} in a currency other than the shop currency; "
+        "refund it from the Stripe dashboard."
+    ]
+    assert stripe_events(stripe_emulator, "charge.refunded") == []

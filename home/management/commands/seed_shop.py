@@ -266,6 +266,7 @@ def demo_event(event_id: str, event_type: str, order: Order, received_at) -> dic
             "amount": to_cents(order.total),
             "amount_refunded": to_cents(order.total),
             "refunded": True,
+            "currency": order.currency,
         }
     else:
         data_object = {
@@ -274,6 +275,7 @@ def demo_event(event_id: str, event_type: str, order: Order, received_at) -> dic
             "status": "expired" if event_type == "checkout.session.expired" else "complete",
             "payment_status": "paid" if paid else "unpaid",
             "client_reference_id": order.reference,
+            "amount_subtotal": to_cents(order.total),
             "amount_total": to_cents(order.total),
             "currency": order.currency,
             "customer_details": {"email": order.customer_email},

@@ -33,6 +33,7 @@ def checkout_session_object(order: Order, status: str, payment_status: str) -> d
         "mode": "payment",
         "status": status,
         "payment_status": payment_status,
+        "amount_subtotal": order.total_in_cents,
         "amount_total": order.total_in_cents,
         "currency": order.currency,
         "client_reference_id": order.reference,
