@@ -84,6 +84,11 @@ class Order(models.Model):
     def is_payment_processing(self) -> bool:
         return self.status == self.Status.PENDING and not self.checkout_open
 
+    @property
+    def is_checkout_settled(self) -> bool:
+        """Stripe has given its word on this checkout: paid, failed, cancelled or refunded."""
+        return self.status != self.Status.PENDING
+
     def is_owned_by(self, owner_key: str) -> bool:
         return secrets.compare_digest(self.owner_key, owner_key)
 

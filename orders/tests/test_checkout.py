@@ -221,6 +221,35 @@ def test_refreshing_success_page_does_not_fulfil_twice(client, shop, control, pa
     assert len(mail.outbox) == 1
 
 
+@pytest.mark.parametrize(
+    ("outcome", "heading"),
+    [
+        (["paid"], "Thank you! Your payment was received"),
+        (["async_pending", "async_failed"], "Your payment did not go through"),
+        ([], "This checkout was cancelled"),
+    ],
+    ids=["paid", "failed", "cancelled"],
+)
+def test_revisiting_the_success_page_of_a_settled_order_does_not_ask_stripe_again(
+    client, shop, control, paying, stripe_emulator, outcome, heading
+):
+    add(client, shop["portable-power-bank"])
+    checkout(client)
+    session_id = Order.objects.get().stripe_checkout_session_id
+    for step in outcome:
+        control.complete_session(session_id, step)
+    if not outcome:
+        control.expire_sessions(session_id)
+    assert heading in paying(client, session_id).content.decode()
+    # From here on every answer from Stripe is lost, so asking it would show the apology.
+    stripe_emulator.set_network_faults(lost_answers=3)
+
+    again = paying(client, session_id).content.decode()
+
+    assert heading in again
+    assert "We could not confirm your payment with Stripe just now" not in again
+
+
 def test_delayed_payment_shows_processing_then_paid(client, shop, control, paying):
     add(client, shop["portable-power-bank"])
     checkout(client)
