@@ -1,32 +1,39 @@
-"""Per-client limits on posts that change carts, start checkouts or try passwords.
+"""Limits on posts that change carts, start checkouts or try passwords, and on the success page.
 
-Counts live in the default cache: a fixed window per client address, shared by every app
-server when the cache is Redis (INCR is atomic there).
+The middleware runs after CsrfViewMiddleware, so a forged cross-site post is refused before it
+counts and cannot use up the allowance of the shopper it was aimed at. A shopper with a session
+is counted by that session (SHOP_RATE_LIMITS); every request is also counted against a much
+higher ceiling for its client address (SHOP_RATE_LIMITS_PER_ADDRESS), which holds back clients
+that drop their cookies while leaving room for many shoppers behind one carrier NAT.
+
+django-ratelimit keeps the counts in the default cache, shared by every app server when that
+is Redis. Its decorators cannot reach Django's and Wagtail's sign-in views or say when a
+client may try again, so this middleware asks its core for the count instead.
 """
 
 import ipaddress
 import logging
-import math
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import JsonResponse
 from django.shortcuts import render
+from django_ratelimit.core import get_usage
 
 logger = logging.getLogger(__name__)
 
-# URL name -> the group whose limit in settings.SHOP_RATE_LIMITS applies.
+# URL name -> (the group whose limits apply, the method they apply to).
 LIMITED_VIEWS = {
-    "cart_add": "cart",
-    "cart_update": "cart",
-    "cart_remove": "cart",
-    "cart_clear": "cart",
-    "create_checkout_session": "checkout",
-    "login": "login",
-    "signup": "login",
-    "wagtailadmin_login": "login",
+    "cart_add": ("cart", "POST"),
+    "cart_update": ("cart", "POST"),
+    "cart_remove": ("cart", "POST"),
+    "cart_clear": ("cart", "POST"),
+    "create_checkout_session": ("checkout", "POST"),
+    "checkout_success": ("success", "GET"),
+    "login": ("login", "POST"),
+    "signup": ("login", "POST"),
+    "wagtailadmin_login": ("login", "POST"),
 }
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -63,31 +70,45 @@ def client_address(request) -> str:
         return remote
 
 
-def client_key(address: str) -> str:
-    """IPv6 clients get a whole /64 each, so one cannot rotate through its own addresses."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    if ip.version == 6:
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip)
+@dataclass(frozen=True)
+class Counter:
+    group: str
+    # django-ratelimit's key: a name it knows ("ip") or a function of (group, request).
+    key: str | Callable[[str, object], str]
+    rate: Rate
+
+    def seconds_to_wait(self, request) -> int | None:
+        """Count one request; return the seconds to wait if it is over the limit, else None."""
+        usage = get_usage(
+            request,
+            group=self.group,
+            key=self.key,
+            rate=(self.rate.limit, self.rate.period),
+            increment=True,
+        )
+        # No usage: the counter store failed and RATELIMIT_FAIL_OPEN lets the request through.
+        if usage is None or not usage["should_limit"]:
+            return None
+        # time_left counts to the window's last whole second; the next window starts after it.
+        return max(1, usage["time_left"] + 1)
 
 
-def hit(group: str, client: str, rate: Rate, now: float) -> int | None:
-    """Count one request; return the seconds to wait if it is over the limit, else None."""
-    window = int(now // rate.period)
-    key = f"ratelimit:{group}:{client}:{window}"
-    cache.add(key, 0, timeout=rate.period)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        # Evicted between add and incr: this request opens the window again.
-        cache.add(key, 1, timeout=rate.period)
-        count = 1
-    if count <= rate.limit:
-        return None
-    return max(1, math.ceil((window + 1) * rate.period - now))
+def _session_key(_group: str, request) -> str:
+    return request.session.session_key
+
+
+def counters_for(request, group: str) -> list[Counter]:
+    """The counts a request of this group adds to: its session's, if any, and its address's."""
+    counters = []
+    per_shopper = settings.SHOP_RATE_LIMITS.get(group)
+    if request.session.session_key and per_shopper:
+        counters.append(Counter(f"{group}:session", _session_key, Rate.parse(per_shopper)))
+    per_address = settings.SHOP_RATE_LIMITS_PER_ADDRESS.get(group)
+    if per_address:
+        # "ip" reads client_address (RATELIMIT_IP_META_KEY) and groups IPv6 clients by /64,
+        # so one client cannot rotate through the addresses of its own network.
+        counters.append(Counter(f"{group}:address", "ip", Rate.parse(per_address)))
+    return counters
 
 
 def _wants_json(request) -> bool:
@@ -96,7 +117,7 @@ def _wants_json(request) -> bool:
     )
 
 
-def too_many_requests(request, retry_after: int):
+def too_many_requests(request, group: str, retry_after: int):
     message = (
         f"You have sent too many requests in a short time. Please wait {retry_after} "
         "seconds and try again."
@@ -107,7 +128,7 @@ def too_many_requests(request, retry_after: int):
         response = render(
             request,
             "429.html",
-            {"retry_after": retry_after, "page_title": "Too many requests"},
+            {"retry_after": retry_after, "group": group, "page_title": "Too many requests"},
             status=429,
         )
     response["Retry-After"] = str(retry_after)
@@ -122,21 +143,18 @@ class RateLimitMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if request.method != "POST":
+        group, method = LIMITED_VIEWS.get(request.resolver_match.url_name, (None, None))
+        if request.method != method:
             return None
-        group = LIMITED_VIEWS.get(request.resolver_match.url_name)
-        rate_text = settings.SHOP_RATE_LIMITS.get(group)
-        if rate_text is None:
-            return None
-        rate = Rate.parse(rate_text)
-        client = client_key(client_address(request))
+        counters = counters_for(request, group)
         try:
-            retry_after = hit(group, client, rate, now=time.time())
+            waits = [counter.seconds_to_wait(request) for counter in counters]
         except Exception:
             # A cache outage should cost the shop its limits for a moment, not its sales.
             logger.exception("Rate limit store unavailable; letting a %s request through", group)
             return None
+        retry_after = max((wait for wait in waits if wait is not None), default=None)
         if retry_after is None:
             return None
-        logger.warning("Rate limit for %s reached by %s", group, client)
-        return too_many_requests(request, retry_after)
+        logger.warning("Rate limit for %s reached by %s", group, client_address(request))
+        return too_many_requests(request, group, retry_after)

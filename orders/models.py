@@ -158,6 +158,15 @@ class Order(models.Model):
         self.review_reasons = "\n".join([*reasons, reason])
         return True
 
+    @property
+    def is_checkout_settled(self) -> bool:
+        """Stripe's word on this checkout is final: paid, failed or refunded.
+
+        A cancelled order is not settled: Stripe can still complete a session at the moment it
+        expires, and the order then moves on to paid.
+        """
+        return self.status in (self.Status.PAID, self.Status.FAILED, self.Status.REFUNDED)
+
     def is_owned_by(self, owner_key: str) -> bool:
         return secrets.compare_digest(self.owner_key, owner_key)
 

@@ -159,14 +159,16 @@ def checkout_success(request):
     if not CHECKOUT_SESSION_ID.match(session_id):
         raise Http404("That payment link is not valid.")
     order = _owned_order_or_404(request, stripe_checkout_session_id=session_id)
-    try:
-        order = services.fulfill_checkout(session_id)
-    except stripe_gateway.StripeError:
-        messages.warning(
-            request,
-            "We could not confirm your payment with Stripe just now. "
-            "This page will show the result once it arrives; you will not be charged twice.",
-        )
+    # A settled order is shown as the database has it: refreshing the page asks Stripe nothing.
+    if not order.is_checkout_settled:
+        try:
+            order = services.fulfill_checkout(session_id)
+        except stripe_gateway.StripeError:
+            messages.warning(
+                request,
+                "We could not confirm your payment with Stripe just now. "
+                "This page will show the result once it arrives; you will not be charged twice.",
+            )
     cart = Cart(request.session)
     if order.status == Order.Status.PAID or order.is_payment_processing:
         lines, _notices = cart.lines()

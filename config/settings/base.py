@@ -48,9 +48,9 @@ MIDDLEWARE = [
     "config.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    # Before CSRF, so that a flood of forged or replayed posts is counted too.
-    "config.ratelimit.RateLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # After CSRF: a forged post is refused before it counts against its victim's limit.
+    "config.ratelimit.RateLimitMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "home.page_cache.PageCacheMiddleware",
@@ -181,11 +181,29 @@ SHOP_CHECKOUT_SESSION_MINUTES = 30
 # Whole CMS pages for visitors without cookies; 0 turns the cache off.
 SHOP_PAGE_CACHE_SECONDS = env.int("SHOP_PAGE_CACHE_SECONDS", default=300)
 
-# Requests per client address and window ("count/s|m|h|d") for each group of views in
-# config.ratelimit; a group left out is not limited.
+# Rate limits (config.ratelimit), "count/s|m|h|d" per group of views; a group left out of both
+# is not limited. Only requests that pass the CSRF check count.
+# Per shopper, counted by session: the cart allows a change a second, far beyond anyone
+# clicking; ten checkout starts or sign-in attempts a minute cover a person retrying; the
+# success page may be refreshed every two seconds while a bank confirms a payment.
 SHOP_RATE_LIMITS = env.dict(
-    "SHOP_RATE_LIMITS", default={"cart": "60/m", "checkout": "10/m", "login": "10/m"}
+    "SHOP_RATE_LIMITS",
+    default={"cart": "60/m", "checkout": "10/m", "login": "10/m", "success": "30/m"},
 )
+# Per client address, on every request of the group, with or without a session: ten busy
+# shoppers' worth, so hundreds of ordinary ones can share one carrier NAT or office address,
+# while a client that drops its cookies to escape the per-shopper count is still held.
+# Sign-ins get only three times the per-shopper figure: a password guesser drops cookies, so
+# this ceiling is the limit that slows it down.
+SHOP_RATE_LIMITS_PER_ADDRESS = env.dict(
+    "SHOP_RATE_LIMITS_PER_ADDRESS",
+    default={"cart": "600/m", "checkout": "100/m", "login": "30/m", "success": "300/m"},
+)
+# django-ratelimit keeps the counts: client addresses come from config.ratelimit (which
+# honours SHOP_TRUSTED_PROXY_COUNT), and a counter store that fails lets requests through,
+# since refusing a sale costs the shop more than a minute without limits.
+RATELIMIT_IP_META_KEY = "config.ratelimit.client_address"
+RATELIMIT_FAIL_OPEN = True
 # How many proxies in front of the app append to X-Forwarded-For; 0 trusts no such header.
 SHOP_TRUSTED_PROXY_COUNT = env.int("SHOP_TRUSTED_PROXY_COUNT", default=0)
 

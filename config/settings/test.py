@@ -24,6 +24,7 @@ WAGTAILADMIN_BASE_URL = "http://testserver"
 SHOP_PAGE_CACHE_SECONDS = 0
 # Off for the suite; config/tests/test_ratelimit.py switches limits on itself.
 SHOP_RATE_LIMITS = {}
+SHOP_RATE_LIMITS_PER_ADDRESS = {}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

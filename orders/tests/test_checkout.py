@@ -240,6 +240,49 @@ def test_refreshing_success_page_does_not_fulfil_twice(client, shop, control, pa
     assert len(mail.outbox) == 1
 
 
+@pytest.mark.parametrize(
+    ("outcome", "heading"),
+    [
+        (["paid"], "Thank you! Your payment was received"),
+        (["async_pending", "async_failed"], "Your payment did not go through"),
+    ],
+    ids=["paid", "failed"],
+)
+def test_revisiting_the_success_page_of_a_settled_order_does_not_ask_stripe_again(
+    client, shop, control, paying, stripe_emulator, outcome, heading
+):
+    add(client, shop["portable-power-bank"])
+    checkout(client)
+    session_id = Order.objects.get().stripe_checkout_session_id
+    for step in outcome:
+        control.complete_session(session_id, step)
+    assert heading in paying(client, session_id).content.decode()
+    # From here on every answer from Stripe is lost, so asking it would show the apology.
+    stripe_emulator.set_network_faults(lost_answers=3)
+
+    again = paying(client, session_id).content.decode()
+
+    assert heading in again
+    assert "We could not confirm your payment with Stripe just now" not in again
+
+
+def test_success_page_of_a_cancelled_order_asks_stripe_and_shows_a_payment_made_meanwhile(
+    client, shop, control, paying
+):
+    add(client, shop["portable-power-bank"])
+    checkout(client)
+    order = Order.objects.get()
+    control.complete_session(order.stripe_checkout_session_id, "paid")
+    # The shop closed the checkout at the moment Stripe took the payment.
+    Order.objects.filter(pk=order.pk).update(status=Status.CANCELLED, checkout_open=False)
+
+    page = paying(client, order.stripe_checkout_session_id).content.decode()
+
+    assert "Thank you! Your payment was received" in page
+    order.refresh_from_db()
+    assert order.status == Status.PAID
+
+
 def test_delayed_payment_shows_processing_then_paid(client, shop, control, paying):
     add(client, shop["portable-power-bank"])
     checkout(client)
