@@ -5,6 +5,7 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from orders.models import Order
+from stripe_emulator.testing import stripe_client
 
 pytestmark = [
     pytest.mark.browser,
@@ -118,3 +119,23 @@ def test_back_link_on_checkout_returns_to_the_cart(page):
     ).to_be_visible()
     expect(page.get_by_role("link", name="Portable Power Bank")).to_be_visible()
     assert Order.objects.get().status == Order.Status.CANCELLED
+
+
+def test_two_tabs_clicking_checkout_at_the_same_moment_open_one_checkout(page, stripe_emulator):
+    add_to_cart(page, "Portable Power Bank")
+    second_tab = page.context.new_page()
+    page.goto("/cart/")
+    second_tab.goto("/cart/")
+    stripe_emulator.set_network_faults(delay_seconds=0.5)
+
+    page.get_by_role("button", name="Checkout").click(no_wait_after=True)
+    second_tab.get_by_role("button", name="Checkout").click(no_wait_after=True)
+
+    expect(page.get_by_role("button", name="Pay")).to_be_visible()
+    expect(second_tab.get_by_role("button", name="Pay")).to_be_visible()
+    order = Order.objects.get()
+    assert page.url == second_tab.url == order.stripe_checkout_url
+    open_sessions = stripe_client(stripe_emulator.base_url, "sk_test_suite").v1.checkout.sessions
+    assert [s.id for s in open_sessions.list({"status": "open"}).data] == [
+        order.stripe_checkout_session_id
+    ]
