@@ -333,6 +333,62 @@ def test_logging_out_does_not_leak_orders_to_the_next_person(client, shop, djang
     assert client.session.get("cart") is None
 
 
+def open_sessions(sdk) -> list[str]:
+    return [session.id for session in sdk.v1.checkout.sessions.list({"status": "open"}).data]
+
+
+@pytest.fixture
+def account_with_an_open_checkout(shop, django_user_model):
+    """Pat started a checkout while signed in on another device and left it open."""
+    django_user_model.objects.create_user("pat", "pat@example.com", "a-long-password-1")
+    elsewhere = Client()
+    elsewhere.post(reverse("login"), {"username": "pat", "password": "a-long-password-1"})
+    add(elsewhere, shop["smart-fitness-watch"])
+    checkout(elsewhere)
+    return Order.objects.get()
+
+
+def test_signing_in_with_an_open_checkout_on_each_side_keeps_only_the_newer_one_payable(
+    client, shop, sdk, account_with_an_open_checkout
+):
+    older = account_with_an_open_checkout
+    add(client, shop["portable-power-bank"])
+    checkout(client)
+    newer = Order.objects.exclude(pk=older.pk).get()
+
+    client.post(reverse("login"), {"username": "pat", "password": "a-long-password-1"})
+
+    older.refresh_from_db()
+    newer.refresh_from_db()
+    page = client.get(reverse("order_list")).content.decode()
+    assert older.status == Status.CANCELLED
+    assert newer.status == Status.PENDING and newer.checkout_open
+    assert open_sessions(sdk) == [newer.stripe_checkout_session_id]
+    assert older.reference in page and newer.reference in page
+    assert "Payment processing" not in page
+    assert checkout(client).url == newer.stripe_checkout_url
+
+
+def test_signing_in_while_stripe_is_down_still_shows_no_false_status(
+    client, shop, settings, account_with_an_open_checkout
+):
+    older = account_with_an_open_checkout
+    add(client, shop["portable-power-bank"])
+    checkout(client)
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"
+
+    response = client.post(
+        reverse("login"), {"username": "pat", "password": "a-long-password-1"}, follow=True
+    )
+
+    older.refresh_from_db()
+    newer = Order.objects.exclude(pk=older.pk).get()
+    assert response.status_code == 200
+    assert older.status == Status.CANCELLED
+    assert newer.user.username == "pat" and newer.checkout_open
+    assert "Payment processing" not in response.content.decode()
+
+
 def test_signing_up_claims_the_browsers_orders(client, shop):
     add(client, shop["portable-power-bank"])
     checkout(client)
