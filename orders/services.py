@@ -405,13 +405,3 @@ def _retire_checkout(order: Order) -> None:
         Order.objects.filter(pk=order.pk, status=Status.PENDING, checkout_open=True).update(
             status=Status.CANCELLED, checkout_open=False, updated_at=timezone.now()
         )
-
-
-def abandon_checkout(owner_key: str) -> Order | None:
-    """The shopper came back from Checkout without paying: close their open checkout."""
-    order = _open_order_for(owner_key)
-    if order is None:
-        return None
-    _close_checkout(order)
-    order.refresh_from_db()
-    return order

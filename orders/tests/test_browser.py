@@ -108,9 +108,10 @@ def test_refreshing_the_success_page_keeps_one_paid_order_and_one_email(page, st
     assert len(mail.outbox) == 1
 
 
-def test_back_link_on_checkout_returns_to_the_cart(page):
+def test_back_link_on_checkout_returns_to_the_cart_and_checkout_resumes(page):
     add_to_cart(page, "Portable Power Bank")
     page.get_by_role("button", name="Checkout").click()
+    checkout_url = page.url
 
     page.get_by_role("link", name="Back").click()
 
@@ -118,7 +119,10 @@ def test_back_link_on_checkout_returns_to_the_cart(page):
         page.get_by_text("Checkout was cancelled and you have not been charged.")
     ).to_be_visible()
     expect(page.get_by_role("link", name="Portable Power Bank")).to_be_visible()
-    assert Order.objects.get().status == Order.Status.CANCELLED
+    assert Order.objects.get().status == Order.Status.PENDING
+    page.get_by_role("button", name="Checkout").click()
+    expect(page.get_by_role("button", name="Pay")).to_be_visible()
+    assert page.url == checkout_url
 
 
 def test_two_tabs_clicking_checkout_at_the_same_moment_open_one_checkout(page, stripe_emulator):
