@@ -168,10 +168,10 @@ def checkout_success(request):
             "This page will show the result once it arrives; you will not be charged twice.",
         )
     cart = Cart(request.session)
-    if order.status == Order.Status.PAID or order.is_payment_processing:
-        lines, _notices = cart.lines()
-        if Cart.fingerprint(lines) == order.cart_fingerprint:
-            cart.clear()
+    paid_for = order.status == Order.Status.PAID or order.is_payment_processing
+    # Prices may have changed since checkout; the cart still holds what was bought.
+    if paid_for and cart.product_quantities == order.product_quantities():
+        cart.clear()
     return render(
         request,
         "orders/success.html",

@@ -209,6 +209,37 @@ def test_success_page_marks_paid_only_when_stripe_says_paid(client, shop, contro
     assert client.session["cart"] == {}
 
 
+def test_paying_empties_the_cart_even_if_a_price_changed_since_checkout(
+    client, shop, control, paying
+):
+    bank = shop["portable-power-bank"]
+    add(client, bank, 2)
+    checkout(client)
+    order = Order.objects.get()
+    Product.objects.filter(pk=bank.pk).update(price="59.99")
+    control.complete_session(order.stripe_checkout_session_id, "paid")
+
+    page = paying(client, order.stripe_checkout_session_id)
+
+    assert "Thank you! Your payment was received" in page.content.decode()
+    assert client.session["cart"] == {}
+
+
+def test_paying_keeps_what_was_added_to_the_cart_after_checkout(client, shop, control, paying):
+    add(client, shop["portable-power-bank"])
+    checkout(client)
+    order = Order.objects.get()
+    add(client, shop["smart-fitness-watch"])
+    control.complete_session(order.stripe_checkout_session_id, "paid")
+
+    paying(client, order.stripe_checkout_session_id)
+
+    assert client.session["cart"] == {
+        str(shop["portable-power-bank"].pk): 1,
+        str(shop["smart-fitness-watch"].pk): 1,
+    }
+
+
 def test_refreshing_success_page_does_not_fulfil_twice(client, shop, control, paying):
     add(client, shop["portable-power-bank"])
     checkout(client)
