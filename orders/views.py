@@ -2,6 +2,7 @@ import json
 import logging
 import re
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.http import Http404, HttpResponseRedirect, JsonResponse
@@ -110,11 +111,18 @@ def _json_items(request) -> list[tuple[object, object]]:
     return [(item.get("product_id"), item.get("quantity")) for item in items]
 
 
+def _public_url(request, name: str) -> str:
+    path = reverse(name)
+    if settings.SHOP_BASE_URL:
+        return settings.SHOP_BASE_URL.rstrip("/") + path
+    return request.build_absolute_uri(path)
+
+
 def _checkout_urls(request) -> services.CheckoutUrls:
-    success = request.build_absolute_uri(reverse("checkout_success"))
+    success = _public_url(request, "checkout_success")
     return services.CheckoutUrls(
         success_url=f"{success}?session_id={{CHECKOUT_SESSION_ID}}",
-        cancel_url=request.build_absolute_uri(reverse("checkout_cancel")),
+        cancel_url=_public_url(request, "checkout_cancel"),
     )
 
 

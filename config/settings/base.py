@@ -157,6 +157,10 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Wagtail Shop <shop@example.com>")
 
+# The storefront's public address, for links that leave the shop (Stripe's return URLs).
+# Empty: the address the request came to, which is fine locally; production requires it.
+SHOP_BASE_URL = env("SHOP_BASE_URL", default="")
+
 WAGTAIL_SITE_NAME = "Wagtail Shop"
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", default="http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}

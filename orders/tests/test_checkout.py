@@ -87,6 +87,30 @@ def test_checkout_redirects_to_stripe_with_database_prices(client, shop, sdk):
     ]
 
 
+def test_stripe_sends_shoppers_back_to_the_configured_address_whatever_the_host_header(
+    client, shop, sdk, settings
+):
+    settings.SHOP_BASE_URL = "https://shop.example.com"
+    add(client, shop["portable-power-bank"])
+
+    client.post(reverse("create_checkout_session"), HTTP_HOST="evil.example:8443")
+
+    session = sdk.v1.checkout.sessions.retrieve(Order.objects.get().stripe_checkout_session_id)
+    assert session.success_url == (
+        "https://shop.example.com/success/?session_id={CHECKOUT_SESSION_ID}"
+    )
+    assert session.cancel_url == "https://shop.example.com/cancel/"
+
+
+def test_without_a_configured_address_local_runs_use_the_requests_own(client, shop, sdk):
+    add(client, shop["portable-power-bank"])
+
+    client.post(reverse("create_checkout_session"), HTTP_HOST="127.0.0.1:8000")
+
+    session = sdk.v1.checkout.sessions.retrieve(Order.objects.get().stripe_checkout_session_id)
+    assert session.cancel_url == "http://127.0.0.1:8000/cancel/"
+
+
 def test_json_api_ignores_prices_and_extra_fields_from_the_client(client, shop, sdk):
     watch = shop["smart-fitness-watch"]
 
