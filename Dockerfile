@@ -12,8 +12,9 @@ COPY . .
 # Production settings refuse to load without their variables; these placeholders only let
 # collectstatic run and never reach a running container.
 RUN useradd --create-home --uid 1000 shop \
-    && SECRET_KEY=build ALLOWED_HOSTS=build STRIPE_SECRET_KEY=sk_test_build \
-       STRIPE_WEBHOOK_SECRET=whsec_build python manage.py collectstatic --noinput \
+    && SECRET_KEY=build ALLOWED_HOSTS=build SHOP_BASE_URL=https://build \
+       STRIPE_SECRET_KEY=sk_test_build STRIPE_WEBHOOK_SECRET=whsec_build \
+       python manage.py collectstatic --noinput \
     && mkdir -p /app/media \
     && chown -R shop:shop /app
 USER shop

@@ -74,6 +74,11 @@ class Cart:
     def __len__(self):
         return len(self._quantities)
 
+    @property
+    def product_quantities(self) -> dict[int, int]:
+        """What the shopper chose, without prices: product id to quantity."""
+        return {int(key): quantity for key, quantity in self._quantities.items()}
+
     def quantity_of(self, product_id: int) -> int:
         return self._quantities.get(str(product_id), 0)
 

@@ -14,6 +14,15 @@ class SignUpForm(UserCreationForm):
         model = User
         fields = ("username", "email")
 
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(
+                "An account with this email address already exists. "
+                "Sign in instead, or use another address."
+            )
+        return email
+
 
 class RefundForm(forms.Form):
     amount = forms.DecimalField(

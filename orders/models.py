@@ -167,6 +167,10 @@ class Order(models.Model):
         """
         return self.status in (self.Status.PAID, self.Status.FAILED, self.Status.REFUNDED)
 
+    def product_quantities(self) -> dict[int | None, int]:
+        """What was bought, without prices: product id to quantity."""
+        return {item.product_id: item.quantity for item in self.items.all()}
+
     def is_owned_by(self, owner_key: str) -> bool:
         return secrets.compare_digest(self.owner_key, owner_key)
 

@@ -450,23 +450,46 @@ EVENT_HANDLERS = {
 
 
 def claim_anonymous_orders(anonymous_key: str, user) -> int:
-    """Give a shopper who just signed in the orders they made in this browser."""
+    """Give a shopper who just signed in the orders they made in this browser.
+
+    An account has one open checkout at most: when the browser and the account each have one,
+    the older is expired at Stripe and cancelled, so no payable session is left out of sight.
+    """
     signed_in = f"user:{user.pk}"
-    with transaction.atomic():
-        if Order.objects.filter(
-            owner_key=signed_in, status=Status.PENDING, checkout_open=True
-        ).exists():
-            Order.objects.filter(owner_key=anonymous_key, checkout_open=True).update(
-                checkout_open=False
-            )
-        return Order.objects.filter(owner_key=anonymous_key).update(owner_key=signed_in, user=user)
+    claimed = Order.objects.filter(owner_key=anonymous_key)
+    for _attempt in range(3):
+        open_checkouts = Order.objects.filter(
+            owner_key__in=[anonymous_key, signed_in], status=Status.PENDING, checkout_open=True
+        ).order_by("created_at", "pk")
+        for older in list(open_checkouts)[:-1]:
+            _retire_checkout(older)
+        try:
+            with transaction.atomic():
+                return claimed.update(owner_key=signed_in, user=user)
+        except IntegrityError:
+            # Another tab opened a checkout meanwhile; look again.
+            continue
+    return claimed.exclude(status=Status.PENDING, checkout_open=True).update(
+        owner_key=signed_in, user=user
+    )
 
 
-def abandon_checkout(owner_key: str) -> Order | None:
-    """The shopper came back from Checkout without paying: close their open checkout."""
-    order = _open_order_for(owner_key)
-    if order is None:
-        return None
-    _close_checkout(order)
-    order.refresh_from_db()
-    return order
+def _retire_checkout(order: Order) -> None:
+    """Close a checkout the shopper no longer needs; if Stripe cannot be told, cancel it here."""
+    try:
+        _close_checkout(order)
+    except CheckoutUnavailable:
+        # Stripe ends the session by its expiry time at the latest; a payment made on it
+        # before then still moves the order to paid.
+        logger.warning(
+            "Checkout Session %s of order %s could not be expired at Stripe; cancelled here",
+            order.stripe_checkout_session_id,
+            order.reference,
+            extra={
+                "order_reference": order.reference,
+                "checkout_session_id": order.stripe_checkout_session_id,
+            },
+        )
+        Order.objects.filter(pk=order.pk, status=Status.PENDING, checkout_open=True).update(
+            status=Status.CANCELLED, checkout_open=False, updated_at=timezone.now()
+        )

@@ -1,26 +1,94 @@
-"""Who is shopping: a signed-in user, or an anonymous visitor known by their session."""
+"""Who is shopping: a signed-in user, or a browser known by its shopper cookie.
 
+Every browser carries a random shopper id in a long-lived cookie from its first response on.
+Requests a browser sends at the same moment (a double click, two tabs) therefore agree on who
+is shopping without anything being written first, and a checkout's order belongs to the browser
+whichever of them wins.
+"""
+
+import base64
+import re
 import secrets
+from dataclasses import dataclass
 
+from django.conf import settings
+from django.utils.cache import patch_cache_control
+from django.utils.crypto import salted_hmac
+
+COOKIE_NAME = "shopper"
+COOKIE_MAX_AGE = 365 * 24 * 60 * 60
+SHOPPER_ID = re.compile(r"^[A-Za-z0-9_-]{32}$")
+# Where the id lived before the cookie: a session that still holds one keeps its orders.
 SHOPPER_SESSION_KEY = "shopper_id"
+# Owner keys of anonymous orders have always had this prefix; past orders keep matching.
+ANONYMOUS_PREFIX = "session:"
 
 
-def anonymous_key(session) -> str:
-    """A random id kept in the session data, so it survives Django's key rotation at login."""
-    if SHOPPER_SESSION_KEY not in session:
-        session[SHOPPER_SESSION_KEY] = secrets.token_urlsafe(24)
-    return f"session:{session[SHOPPER_SESSION_KEY]}"
+@dataclass(frozen=True)
+class Shopper:
+    id: str
+    from_browser: bool
+
+
+class ShopperCookieMiddleware:
+    """Give every browser a shopper id; the cookie is attached after the page cache has stored
+    the page, so cached pages stay free of cookies."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        sent = request.COOKIES.get(COOKIE_NAME, "")
+        if SHOPPER_ID.match(sent):
+            request.shopper = Shopper(sent, from_browser=True)
+        else:
+            request.shopper = Shopper(_first_shopper_id(request), from_browser=False)
+        response = self.get_response(request)
+        if request.shopper.id != sent:
+            response.set_cookie(
+                COOKIE_NAME,
+                request.shopper.id,
+                max_age=COOKIE_MAX_AGE,
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+            # A shared cache must never hand one browser's id to the next.
+            patch_cache_control(response, private=True)
+        return response
+
+
+def _first_shopper_id(request) -> str:
+    """A new id; derived from the CSRF cookie when there is one, so that posts racing from a
+    browser that has no shopper cookie yet (every post carries that cookie) still agree."""
+    csrf_secret = request.COOKIES.get(settings.CSRF_COOKIE_NAME)
+    if not csrf_secret:
+        return secrets.token_urlsafe(24)
+    digest = salted_hmac("orders.shoppers", csrf_secret, algorithm="sha256").digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode()
+
+
+def start_afresh(request) -> None:
+    """Give the browser a new id, so the next person at it sees none of the last one's orders."""
+    request.shopper = Shopper(secrets.token_urlsafe(24), from_browser=False)
+
+
+def anonymous_key(request) -> str:
+    """The browser's own key, whoever is signed in: it files the orders made before signing in."""
+    shopper_id = request.session.get(SHOPPER_SESSION_KEY) or request.shopper.id
+    return f"{ANONYMOUS_PREFIX}{shopper_id}"
 
 
 def owner_key(request) -> str:
     if request.user.is_authenticated:
         return f"user:{request.user.pk}"
-    return anonymous_key(request.session)
+    return anonymous_key(request)
 
 
 def known_owner_key(request) -> str | None:
-    """The visitor's key without creating one, for pages that only read."""
+    """The shopper's key when they may have orders; None on a browser's very first request."""
     if request.user.is_authenticated:
         return f"user:{request.user.pk}"
-    shopper_id = request.session.get(SHOPPER_SESSION_KEY)
-    return f"session:{shopper_id}" if shopper_id else None
+    if SHOPPER_SESSION_KEY in request.session or request.shopper.from_browser:
+        return anonymous_key(request)
+    return None

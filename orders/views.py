@@ -2,6 +2,7 @@ import json
 import logging
 import re
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.http import Http404, HttpResponseRedirect, JsonResponse
@@ -110,11 +111,18 @@ def _json_items(request) -> list[tuple[object, object]]:
     return [(item.get("product_id"), item.get("quantity")) for item in items]
 
 
+def _public_url(request, name: str) -> str:
+    path = reverse(name)
+    if settings.SHOP_BASE_URL:
+        return settings.SHOP_BASE_URL.rstrip("/") + path
+    return request.build_absolute_uri(path)
+
+
 def _checkout_urls(request) -> services.CheckoutUrls:
-    success = request.build_absolute_uri(reverse("checkout_success"))
+    success = _public_url(request, "checkout_success")
     return services.CheckoutUrls(
         success_url=f"{success}?session_id={{CHECKOUT_SESSION_ID}}",
-        cancel_url=request.build_absolute_uri(reverse("checkout_cancel")),
+        cancel_url=_public_url(request, "checkout_cancel"),
     )
 
 
@@ -170,10 +178,10 @@ def checkout_success(request):
                 "This page will show the result once it arrives; you will not be charged twice.",
             )
     cart = Cart(request.session)
-    if order.status == Order.Status.PAID or order.is_payment_processing:
-        lines, _notices = cart.lines()
-        if Cart.fingerprint(lines) == order.cart_fingerprint:
-            cart.clear()
+    paid_for = order.status == Order.Status.PAID or order.is_payment_processing
+    # Prices may have changed since checkout; the cart still holds what was bought.
+    if paid_for and cart.product_quantities == order.product_quantities():
+        cart.clear()
     return render(
         request,
         "orders/success.html",
@@ -184,12 +192,8 @@ def checkout_success(request):
 @never_cache
 @require_GET
 def checkout_cancel(request):
-    key = shoppers.known_owner_key(request)
-    if key:
-        try:
-            services.abandon_checkout(key)
-        except services.CheckoutError as error:
-            logger.warning("Could not close checkout for %s: %s", key, error)
+    # Stripe sends the shopper here with a GET, and so can any other site's link: nothing
+    # changes. A changed cart or the next checkout closes the old session.
     messages.info(
         request, "Checkout was cancelled and you have not been charged. Your cart is saved."
     )

@@ -53,6 +53,8 @@ MIDDLEWARE = [
     "config.ratelimit.RateLimitMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Outside the page cache: the shopper cookie is attached after a page is stored.
+    "orders.shoppers.ShopperCookieMiddleware",
     "home.page_cache.PageCacheMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -162,6 +164,10 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Wagtail Shop <shop@example.com>")
+
+# The storefront's public address, for links that leave the shop (Stripe's return URLs).
+# Empty: the address the request came to, which is fine locally; production requires it.
+SHOP_BASE_URL = env("SHOP_BASE_URL", default="")
 
 WAGTAIL_SITE_NAME = "Wagtail Shop"
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", default="http://127.0.0.1:8000")

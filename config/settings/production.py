@@ -1,6 +1,9 @@
 """Production: behind a TLS-terminating proxy, talking to Stripe itself, refusing half a setup."""
 
+from urllib.parse import urlsplit
+
 from django.core.exceptions import ImproperlyConfigured
+from django.http.request import validate_host
 
 from config.logging import JSON_TO_STDOUT
 
@@ -11,6 +14,7 @@ STRIPE_API = "https://api.stripe.com"
 REQUIRED_VARIABLES = {
     "SECRET_KEY": "Django's signing key, a long random string",
     "ALLOWED_HOSTS": "the shop's host names, comma-separated",
+    "SHOP_BASE_URL": "the shop's public address, e.g. https://shop.example.com",
     "STRIPE_SECRET_KEY": "the Stripe secret key, sk_live_... or sk_test_...",
     "STRIPE_WEBHOOK_SECRET": "the signing secret of the Stripe webhook endpoint, whsec_...",
 }
@@ -46,6 +50,34 @@ def _stripe_api_base(secret_key: str) -> str:
     )
 
 
+def _public_base_url(allowed_hosts: list[str], https_only: bool) -> str:
+    """Stripe sends shoppers back here; a Host header sent by a client must never decide it."""
+    value = env("SHOP_BASE_URL").strip()
+    url = urlsplit(value)
+    if (
+        url.scheme not in ("http", "https")
+        or not url.hostname
+        or url.username is not None
+        or url.path.strip("/")
+    ):
+        raise ImproperlyConfigured(
+            f"SHOP_BASE_URL is {value!r}; give the scheme and host only, "
+            "e.g. https://shop.example.com."
+        )
+    if url.query or url.fragment:
+        raise ImproperlyConfigured(f"SHOP_BASE_URL is {value!r}; leave out ? and # parts.")
+    if https_only and url.scheme != "https":
+        raise ImproperlyConfigured(
+            f"SHOP_BASE_URL is {value!r}, but the shop redirects plain HTTP to HTTPS. "
+            "Use https://, or set SECURE_SSL_REDIRECT=false where no TLS is in front."
+        )
+    if not validate_host(url.hostname, allowed_hosts):
+        raise ImproperlyConfigured(
+            f"SHOP_BASE_URL names {url.hostname}, which is not in ALLOWED_HOSTS."
+        )
+    return f"{url.scheme}://{url.netloc}"
+
+
 _require_variables()
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
@@ -71,5 +103,8 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+
+SHOP_BASE_URL = _public_base_url(ALLOWED_HOSTS, https_only=SECURE_SSL_REDIRECT)
+WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", default=SHOP_BASE_URL)
 
 LOGGING = {**LOGGING, **JSON_TO_STDOUT}

@@ -15,6 +15,7 @@ DOCUMENTED_VARIABLES = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
     "SECRET_KEY": "q7Vd2-LrX9mKp4sWz8Tb3NfYc6HjA1eGu5RoIkQ0vBnMxEtZlCaPy",
     "ALLOWED_HOSTS": "shop.example.com",
+    "SHOP_BASE_URL": "https://shop.example.com",
     "STRIPE_SECRET_KEY": "sk_live_documented",
     "STRIPE_WEBHOOK_SECRET": "whsec_documented",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
@@ -65,13 +66,42 @@ def test_deploy_check_reports_nothing_with_the_documented_variables():
 
 
 @pytest.mark.parametrize(
-    "name", ["SECRET_KEY", "ALLOWED_HOSTS", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"]
+    "name",
+    ["SECRET_KEY", "ALLOWED_HOSTS", "SHOP_BASE_URL", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"],
 )
 def test_production_will_not_start_without_a_required_variable(name):
     message = refusal(**{name: ""})
 
     assert "cannot start in production without" in message
     assert name in message
+
+
+def test_public_address_comes_from_shop_base_url_and_serves_the_admin_too():
+    values = production_settings(
+        "SHOP_BASE_URL", "WAGTAILADMIN_BASE_URL", SHOP_BASE_URL="https://shop.example.com/"
+    )
+
+    assert values == {
+        "SHOP_BASE_URL": "https://shop.example.com",
+        "WAGTAILADMIN_BASE_URL": "https://shop.example.com",
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "complaint"),
+    [
+        ("shop.example.com", "scheme and host only"),
+        ("https://shop.example.com/shop/", "scheme and host only"),
+        ("https://shop.example.com/?ref=1", "leave out ? and #"),
+        ("http://shop.example.com", "redirects plain HTTP to HTTPS"),
+        ("https://elsewhere.example.com", "not in ALLOWED_HOSTS"),
+    ],
+)
+def test_production_refuses_a_shop_base_url_it_cannot_send_shoppers_back_to(value, complaint):
+    message = refusal(SHOP_BASE_URL=value)
+
+    assert "SHOP_BASE_URL" in message
+    assert complaint in message
 
 
 def test_a_live_key_is_never_sent_to_the_emulator():

@@ -88,7 +88,7 @@ def test_storefront_query_count_does_not_grow_with_products(client, seeded_shop,
     with_twenty_three = count_queries()
 
     assert with_twenty_three == with_three
-    assert with_three <= 6
+    assert with_three <= 7
 
 
 def test_product_detail_page_and_404_for_unknown_product(client, seeded_shop):

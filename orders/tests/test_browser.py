@@ -5,6 +5,7 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from orders.models import Order
+from stripe_emulator.testing import stripe_client
 
 pytestmark = [
     pytest.mark.browser,
@@ -107,9 +108,10 @@ def test_refreshing_the_success_page_keeps_one_paid_order_and_one_email(page, st
     assert len(mail.outbox) == 1
 
 
-def test_back_link_on_checkout_returns_to_the_cart(page):
+def test_back_link_on_checkout_returns_to_the_cart_and_checkout_resumes(page):
     add_to_cart(page, "Portable Power Bank")
     page.get_by_role("button", name="Checkout").click()
+    checkout_url = page.url
 
     page.get_by_role("link", name="Back").click()
 
@@ -117,4 +119,27 @@ def test_back_link_on_checkout_returns_to_the_cart(page):
         page.get_by_text("Checkout was cancelled and you have not been charged.")
     ).to_be_visible()
     expect(page.get_by_role("link", name="Portable Power Bank")).to_be_visible()
-    assert Order.objects.get().status == Order.Status.CANCELLED
+    assert Order.objects.get().status == Order.Status.PENDING
+    page.get_by_role("button", name="Checkout").click()
+    expect(page.get_by_role("button", name="Pay")).to_be_visible()
+    assert page.url == checkout_url
+
+
+def test_two_tabs_clicking_checkout_at_the_same_moment_open_one_checkout(page, stripe_emulator):
+    add_to_cart(page, "Portable Power Bank")
+    second_tab = page.context.new_page()
+    page.goto("/cart/")
+    second_tab.goto("/cart/")
+    stripe_emulator.set_network_faults(delay_seconds=0.5)
+
+    page.get_by_role("button", name="Checkout").click(no_wait_after=True)
+    second_tab.get_by_role("button", name="Checkout").click(no_wait_after=True)
+
+    expect(page.get_by_role("button", name="Pay")).to_be_visible()
+    expect(second_tab.get_by_role("button", name="Pay")).to_be_visible()
+    order = Order.objects.get()
+    assert page.url == second_tab.url == order.stripe_checkout_url
+    open_sessions = stripe_client(stripe_emulator.base_url, "sk_test_suite").v1.checkout.sessions
+    assert [s.id for s in open_sessions.list({"status": "open"}).data] == [
+        order.stripe_checkout_session_id
+    ]

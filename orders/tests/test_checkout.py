@@ -87,6 +87,30 @@ def test_checkout_redirects_to_stripe_with_database_prices(client, shop, sdk):
     ]
 
 
+def test_stripe_sends_shoppers_back_to_the_configured_address_whatever_the_host_header(
+    client, shop, sdk, settings
+):
+    settings.SHOP_BASE_URL = "https://shop.example.com"
+    add(client, shop["portable-power-bank"])
+
+    client.post(reverse("create_checkout_session"), HTTP_HOST="evil.example:8443")
+
+    session = sdk.v1.checkout.sessions.retrieve(Order.objects.get().stripe_checkout_session_id)
+    assert session.success_url == (
+        "https://shop.example.com/success/?session_id={CHECKOUT_SESSION_ID}"
+    )
+    assert session.cancel_url == "https://shop.example.com/cancel/"
+
+
+def test_without_a_configured_address_local_runs_use_the_requests_own(client, shop, sdk):
+    add(client, shop["portable-power-bank"])
+
+    client.post(reverse("create_checkout_session"), HTTP_HOST="127.0.0.1:8000")
+
+    session = sdk.v1.checkout.sessions.retrieve(Order.objects.get().stripe_checkout_session_id)
+    assert session.cancel_url == "http://127.0.0.1:8000/cancel/"
+
+
 def test_json_api_ignores_prices_and_extra_fields_from_the_client(client, shop, sdk):
     watch = shop["smart-fitness-watch"]
 
@@ -228,6 +252,37 @@ def test_success_page_records_a_payment_made_with_a_300_character_email(
     assert [message.to for message in mail.outbox] == [[email]]
 
 
+def test_paying_empties_the_cart_even_if_a_price_changed_since_checkout(
+    client, shop, control, paying
+):
+    bank = shop["portable-power-bank"]
+    add(client, bank, 2)
+    checkout(client)
+    order = Order.objects.get()
+    Product.objects.filter(pk=bank.pk).update(price="59.99")
+    control.complete_session(order.stripe_checkout_session_id, "paid")
+
+    page = paying(client, order.stripe_checkout_session_id)
+
+    assert "Thank you! Your payment was received" in page.content.decode()
+    assert client.session["cart"] == {}
+
+
+def test_paying_keeps_what_was_added_to_the_cart_after_checkout(client, shop, control, paying):
+    add(client, shop["portable-power-bank"])
+    checkout(client)
+    order = Order.objects.get()
+    add(client, shop["smart-fitness-watch"])
+    control.complete_session(order.stripe_checkout_session_id, "paid")
+
+    paying(client, order.stripe_checkout_session_id)
+
+    assert client.session["cart"] == {
+        str(shop["portable-power-bank"].pk): 1,
+        str(shop["smart-fitness-watch"].pk): 1,
+    }
+
+
 def test_refreshing_success_page_does_not_fulfil_twice(client, shop, control, paying):
     add(client, shop["portable-power-bank"])
     checkout(client)
@@ -320,30 +375,21 @@ def test_bad_or_unknown_session_id_is_a_404_page(client, shop, paying, session_i
     assert "find" in response.content.decode()
 
 
-def test_cancel_returns_to_the_cart_and_cancels_the_order(client, shop, sdk):
+def test_coming_back_from_checkout_keeps_the_cart_and_the_checkout_open(client, shop, sdk):
     add(client, shop["portable-power-bank"])
     checkout(client)
     order = Order.objects.get()
 
-    response = client.get(reverse("checkout_cancel"), follow=True)
+    response = client.get(
+        reverse("checkout_cancel"), follow=True, HTTP_REFERER="https://elsewhere.example/"
+    )
 
     order.refresh_from_db()
     assert "Checkout was cancelled and you have not been charged" in response.content.decode()
     assert "Portable Power Bank" in response.content.decode()
-    assert order.status == Status.CANCELLED
-    assert sdk.v1.checkout.sessions.retrieve(order.stripe_checkout_session_id).status == "expired"
-
-
-def test_cancel_after_paying_in_another_tab_keeps_the_payment(client, shop, control):
-    add(client, shop["portable-power-bank"])
-    checkout(client)
-    order = Order.objects.get()
-    control.complete_session(order.stripe_checkout_session_id, "paid")
-
-    client.get(reverse("checkout_cancel"))
-
-    order.refresh_from_db()
-    assert order.status == Status.PAID
+    assert order.status == Status.PENDING and order.checkout_open
+    assert sdk.v1.checkout.sessions.retrieve(order.stripe_checkout_session_id).status == "open"
+    assert checkout(client).url == order.stripe_checkout_url
 
 
 def test_orders_page_lists_the_visitors_orders_newest_first(client, shop, control, paying):
@@ -395,6 +441,62 @@ def test_logging_out_does_not_leak_orders_to_the_next_person(client, shop, djang
     assert client.session.get("cart") is None
 
 
+def open_sessions(sdk) -> list[str]:
+    return [session.id for session in sdk.v1.checkout.sessions.list({"status": "open"}).data]
+
+
+@pytest.fixture
+def account_with_an_open_checkout(shop, django_user_model):
+    """Pat started a checkout while signed in on another device and left it open."""
+    django_user_model.objects.create_user("pat", "pat@example.com", "a-long-password-1")
+    elsewhere = Client()
+    elsewhere.post(reverse("login"), {"username": "pat", "password": "a-long-password-1"})
+    add(elsewhere, shop["smart-fitness-watch"])
+    checkout(elsewhere)
+    return Order.objects.get()
+
+
+def test_signing_in_with_an_open_checkout_on_each_side_keeps_only_the_newer_one_payable(
+    client, shop, sdk, account_with_an_open_checkout
+):
+    older = account_with_an_open_checkout
+    add(client, shop["portable-power-bank"])
+    checkout(client)
+    newer = Order.objects.exclude(pk=older.pk).get()
+
+    client.post(reverse("login"), {"username": "pat", "password": "a-long-password-1"})
+
+    older.refresh_from_db()
+    newer.refresh_from_db()
+    page = client.get(reverse("order_list")).content.decode()
+    assert older.status == Status.CANCELLED
+    assert newer.status == Status.PENDING and newer.checkout_open
+    assert open_sessions(sdk) == [newer.stripe_checkout_session_id]
+    assert older.reference in page and newer.reference in page
+    assert "Payment processing" not in page
+    assert checkout(client).url == newer.stripe_checkout_url
+
+
+def test_signing_in_while_stripe_is_down_still_shows_no_false_status(
+    client, shop, settings, account_with_an_open_checkout
+):
+    older = account_with_an_open_checkout
+    add(client, shop["portable-power-bank"])
+    checkout(client)
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"
+
+    response = client.post(
+        reverse("login"), {"username": "pat", "password": "a-long-password-1"}, follow=True
+    )
+
+    older.refresh_from_db()
+    newer = Order.objects.exclude(pk=older.pk).get()
+    assert response.status_code == 200
+    assert older.status == Status.CANCELLED
+    assert newer.user.username == "pat" and newer.checkout_open
+    assert "Payment processing" not in response.content.decode()
+
+
 def test_signing_up_claims_the_browsers_orders(client, shop):
     add(client, shop["portable-power-bank"])
     checkout(client)
@@ -410,6 +512,24 @@ def test_signing_up_claims_the_browsers_orders(client, shop):
     )
 
     assert Order.objects.get().user.username == "newbie"
+
+
+def test_signing_up_with_an_email_another_account_has_is_refused(client, shop, django_user_model):
+    django_user_model.objects.create_user("pat", "Pat@Example.com", "a-long-password-1")
+
+    response = client.post(
+        reverse("signup"),
+        {
+            "username": "someone",
+            "email": "pat@example.COM",
+            "password1": "a-long-password-1",
+            "password2": "a-long-password-1",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "An account with this email address already exists" in response.content.decode()
+    assert not django_user_model.objects.filter(username="someone").exists()
 
 
 def test_a_failed_second_stripe_call_keeps_the_session_the_first_call_opened(

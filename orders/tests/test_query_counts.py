@@ -13,7 +13,8 @@ from orders.tests.helpers import make_event, post_webhook
 
 pytestmark = pytest.mark.django_db
 
-HOME_FOR_NEW_VISITOR = 6
+# The second page a browser opens: its shopper cookie is known, so its recent orders are looked up.
+HOME_FOR_NEW_VISITOR = 7
 HOME_FOR_RETURNING_SHOPPER = 10
 CART_PAGE = 4
 ADD_TO_CART = 5
