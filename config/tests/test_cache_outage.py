@@ -366,7 +366,7 @@ def test_after_too_many_skipped_writes_only_the_shops_own_keys_are_forgotten(
 def test_rate_limits_let_shoppers_through_while_redis_is_down(
     shop_on_redis, products, settings, caplog
 ):
-    settings.SHOP_RATE_LIMITS = {"cart": "2/m"}
+    settings.SHOP_RATE_LIMITS_PER_ADDRESS = {"cart": "2/m"}
     power_bank = products["portable-power-bank"]
     assert [add(Client(), power_bank).status_code for _ in range(3)] == [302, 302, 429]
     shop_on_redis.stop()
