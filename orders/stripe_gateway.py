@@ -1,11 +1,12 @@
 """The only module that talks to Stripe; everything else sees plain data and typed errors."""
 
-import json
 import logging
 from dataclasses import dataclass
 
 import stripe
 from django.conf import settings
+
+from config import json_bodies
 
 logger = logging.getLogger(__name__)
 
@@ -180,9 +181,11 @@ def construct_event(payload: bytes, signature_header: str) -> dict:
         stripe.WebhookSignature.verify_header(
             payload.decode("utf-8"), signature_header, secret, tolerance=WEBHOOK_TOLERANCE_SECONDS
         )
-        event = _without_nul(json.loads(payload))
+        event = _without_nul(json_bodies.parse(payload))
     except stripe.SignatureVerificationError as error:
         raise InvalidWebhook(f"Invalid signature: {error.user_message}") from None
+    except json_bodies.InvalidJSON as error:
+        raise InvalidWebhook(f"The body is not a valid Stripe event. {error}") from None
     except ValueError:
         raise InvalidWebhook("The body is not a valid Stripe event.") from None
     if not isinstance(event, dict):

@@ -135,6 +135,18 @@ def test_json_api_refuses_a_body_that_is_not_json(client, shop):
     assert "JSON" in response.json()["error"]
 
 
+def test_json_api_refuses_a_body_nested_thousands_deep_with_a_message(client, shop):
+    body = '{"items": ' + "[" * 5000 + "]" * 5000 + "}"
+
+    response = client.post(
+        reverse("create_checkout_session"), body, content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["error"]
+    assert Order.objects.count() == 0
+
+
 def test_empty_cart_cannot_check_out(client, shop):
     response = checkout(client)
 
