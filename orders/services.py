@@ -190,12 +190,16 @@ def _close_checkout(order: Order) -> None:
 
 def expire_checkout(order: Order) -> Order:
     """Expire the order's Checkout Session at Stripe and apply the state Stripe ends in."""
+    return apply_checkout_session(expire_at_stripe(order.stripe_checkout_session_id))
+
+
+def expire_at_stripe(session_id: str) -> CheckoutSession:
+    """Expire a Checkout Session at Stripe; return the state it ends in, closed either way."""
     try:
-        session = stripe_gateway.expire_checkout_session(order.stripe_checkout_session_id)
+        return stripe_gateway.expire_checkout_session(session_id)
     except StripeRejected:
         # Completed or expired since we last looked: Stripe's current state decides.
-        session = stripe_gateway.retrieve_checkout_session(order.stripe_checkout_session_id)
-    return apply_checkout_session(session)
+        return stripe_gateway.retrieve_checkout_session(session_id)
 
 
 def fulfill_checkout(session_id: str) -> Order:
@@ -223,22 +227,36 @@ def apply_checkout_session(session: CheckoutSession) -> Order:
             changes["customer_email"] = session.customer_email
         for field, value in changes.items():
             setattr(order, field, value)
-        if session.is_paid:
-            moved = _move(order, Status.PAID)
-        elif session.has_failed:
-            moved = _move(order, Status.FAILED)
-        elif session.status == "expired":
-            moved = _move(order, Status.CANCELLED)
-        else:
-            moved = False
+        target = _status_reported(session)
+        moved = target is not None and _move(order, target)
         if changes or moved:
             order.save()
     return order
 
 
+def status_after(order: Order, session: CheckoutSession) -> str:
+    """The status apply_checkout_session would give the order for this answer from Stripe."""
+    target = _status_reported(session)
+    return target if target is not None and _can_move(order.status, target) else order.status
+
+
+def _status_reported(session: CheckoutSession) -> str | None:
+    if session.is_paid:
+        return Status.PAID
+    if session.has_failed:
+        return Status.FAILED
+    if session.status == "expired":
+        return Status.CANCELLED
+    return None
+
+
+def _can_move(current: str, target: str) -> bool:
+    return current != target and current in ALLOWED_SOURCES[target]
+
+
 def _move(order: Order, target: str) -> bool:
     """Change a locked order's status when the move is allowed; say whether it moved."""
-    if order.status == target or order.status not in ALLOWED_SOURCES[target]:
+    if not _can_move(order.status, target):
         return False
     logger.info(
         "Order %s: %s -> %s (Checkout Session %s)",
