@@ -84,9 +84,33 @@ def reconcile_orders(
                 result.changes.append(change)
         if progress is not None:
             progress(done, len(orders))
+    result.changes.extend(_cancel_checkouts_that_never_opened(since, now, dry_run))
     if not dry_run:
         result.confirmations_sent = emails.send_missing_confirmations(now)
     return result
+
+
+def _cancel_checkouts_that_never_opened(
+    since: timedelta | None, now: datetime, dry_run: bool
+) -> list[StatusChange]:
+    """Cancel the orders whose Checkout Session never reached the shop, once their time is up.
+
+    Stripe failed, or its answer was lost, and the shopper did not click again. Any session
+    Stripe did open for such an order expired at the same moment, so nobody can pay it.
+    """
+    orders = Order.objects.filter(
+        status=Status.PENDING, stripe_checkout_session_id=None, checkout_expires_at__lte=now
+    )
+    if since is not None:
+        orders = orders.filter(created_at__gte=now - since)
+    changes = []
+    for reference in orders.order_by("created_at", "pk").values_list("reference", flat=True):
+        cancelled = dry_run or Order.objects.filter(
+            reference=reference, status=Status.PENDING, stripe_checkout_session_id=None
+        ).update(status=Status.CANCELLED, checkout_open=False, updated_at=now)
+        if cancelled:
+            changes.append(StatusChange(reference, Status.PENDING, Status.CANCELLED))
+    return changes
 
 
 def _reconcile_one(order: Order, now: datetime, dry_run: bool) -> StatusChange:

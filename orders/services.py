@@ -143,13 +143,18 @@ def _ensure_stripe_session(order: Order, lines: list[CartLine], urls: CheckoutUr
             _checkout_params(order, lines, urls), idempotency_key=f"checkout-{order.reference}"
         )
     except StripeError as error:
-        # A double click's other request may have opened the session meanwhile: then use it.
-        cancelled = Order.objects.filter(
-            pk=order.pk, status=Status.PENDING, stripe_checkout_session_id__isnull=True
-        ).update(status=Status.CANCELLED, checkout_open=False, updated_at=timezone.now())
         order.refresh_from_db()
-        if not cancelled and order.stripe_checkout_url:
+        if order.stripe_checkout_url:
+            # A double click's other request opened the session meanwhile: use it.
             return order
+        if isinstance(error, StripeRejected):
+            # Stripe refused the request itself and opened nothing: the next click starts over.
+            Order.objects.filter(
+                pk=order.pk, status=Status.PENDING, stripe_checkout_session_id__isnull=True
+            ).update(status=Status.CANCELLED, checkout_open=False, updated_at=timezone.now())
+        # Otherwise Stripe may have opened the session and only its answer was lost. The order
+        # stays open without a Checkout page, and the next click asks again with the same
+        # idempotency key, so Stripe hands back that session instead of opening a second one.
         logger.warning(
             "Checkout for order %s could not start: %s",
             order.reference,

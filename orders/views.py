@@ -131,6 +131,10 @@ def create_checkout_session(request):
         )
     except (CartError, services.CheckoutError) as error:
         status = 503 if isinstance(error, services.CheckoutUnavailable) else 400
+        if status == 503 and request.session.session_key:
+            # Django drops a session's changes on any 5xx answer; the shopper id made for this
+            # checkout must survive, or the next click would not find the order kept for it.
+            request.session.save()
         if wants_json:
             return JsonResponse({"error": error.user_message}, status=status)
         messages.error(request, error.user_message)

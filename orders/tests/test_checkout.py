@@ -198,7 +198,28 @@ def test_stripe_outage_shows_a_message_keeps_the_cart_and_leaves_nothing_payable
     assert "We could not start the payment. Your cart is saved" in response.content.decode()
     assert client.session["cart"] == {str(shop["portable-power-bank"].pk): 1}
     order = Order.objects.get()
-    assert order.status == Status.CANCELLED and not order.checkout_open
+    # Kept for the next click, which asks Stripe again with the same idempotency key.
+    assert order.status == Status.PENDING and order.checkout_open
+    assert order.stripe_checkout_session_id is None and order.stripe_checkout_url == ""
+
+
+def test_a_checkout_whose_every_answer_from_stripe_was_lost_gets_that_session_on_the_next_click(
+    client, shop, stripe_emulator, sdk
+):
+    add(client, shop["portable-power-bank"])
+    # Stripe opens the session, then the answers to the first try and both retries are lost.
+    stripe_emulator.set_network_faults(lost_answers=3)
+
+    lost = checkout(client)
+    again = checkout(client)
+
+    assert lost.status_code == 503
+    assert "We could not start the payment. Your cart is saved" in lost.content.decode()
+    order = Order.objects.get()
+    [session] = sdk.v1.checkout.sessions.list().data
+    assert order.stripe_checkout_session_id == session.id
+    assert again.status_code == 303 and again.url == session.url == order.stripe_checkout_url
+    assert order.status == Status.PENDING and order.checkout_open
 
 
 def test_success_page_marks_paid_only_when_stripe_says_paid(client, shop, control, paying):

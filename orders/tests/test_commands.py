@@ -15,6 +15,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
+from orders import services
 from orders.management.commands.simulate_webhook import build_event
 from orders.models import Order, OrderItem, StripeEvent
 from orders.tests.factories import make_order, session_object
@@ -104,6 +105,20 @@ class TestReconcileOrders:
 
         assert status_of(order) == Status.CANCELLED and not order.checkout_open
         assert session_at_stripe(stripe_emulator, order)["status"] == "expired"
+        assert f"{order.reference}  pending -> cancelled" in output
+
+    def test_cancels_an_order_whose_checkout_never_opened_once_its_time_is_up(
+        self, stripe_emulator, lamp, settings
+    ):
+        settings.STRIPE_API_BASE = CLOSED_PORT
+        with pytest.raises(services.CheckoutUnavailable):
+            start_checkout((lamp, 1))
+        settings.STRIPE_API_BASE = stripe_emulator.base_url
+        order = abandon(Order.objects.get())
+
+        output = run("reconcile_orders")
+
+        assert status_of(order) == Status.CANCELLED and not order.checkout_open
         assert f"{order.reference}  pending -> cancelled" in output
 
     def test_leaves_a_checkout_the_shopper_is_still_on_alone(self, stripe_emulator, lamp):
