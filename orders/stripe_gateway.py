@@ -16,6 +16,12 @@ STRIPE_DASHBOARD = "https://dashboard.stripe.com"
 FAILED_PAYMENT_INTENT_STATES = {"requires_payment_method", "canceled"}
 # Stripe's own default: older signatures are refused, which defeats replayed deliveries.
 WEBHOOK_TOLERANCE_SECONDS = 300
+# A call that fails on the network or on Stripe's side is tried this many more times, with the
+# same idempotency key; every try, and the SDK's pauses between them, fit in
+# settings.STRIPE_TIME_BUDGET_SECONDS.
+MAX_NETWORK_RETRIES = 2
+# Opening a connection takes a round trip or two; the rest of each try waits for the answer.
+CONNECT_SHARE = 0.25
 
 
 class StripeError(Exception):
@@ -97,13 +103,31 @@ class Charge:
     refunded: bool
 
 
+def longest_retry_pauses() -> float:
+    """The most the SDK sleeps between the tries of one call: its backoff at full jitter."""
+    initial, ceiling = stripe.HTTPClient.INITIAL_DELAY, stripe.HTTPClient.MAX_DELAY
+    return sum(
+        max(initial, min(initial * 2 ** (retry - 1), ceiling))
+        for retry in range(1, MAX_NETWORK_RETRIES + 1)
+    )
+
+
+def seconds_per_try(budget: float) -> float:
+    """Each try's share of the budget, once the pauses between tries are set aside."""
+    return (budget - longest_retry_pauses()) / (1 + MAX_NETWORK_RETRIES)
+
+
 def _client() -> stripe.StripeClient:
     base_addresses = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
+    per_try = seconds_per_try(settings.STRIPE_TIME_BUDGET_SECONDS)
+    # requests bounds connecting and each wait for the answer separately; Stripe's answers are
+    # small enough to arrive at once, so the two limits together bound a whole try.
+    timeout = (per_try * CONNECT_SHARE, per_try * (1 - CONNECT_SHARE))
     return stripe.StripeClient(
         settings.STRIPE_SECRET_KEY or "sk_missing",
         base_addresses=base_addresses,
-        max_network_retries=2,
-        http_client=stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT_SECONDS),
+        max_network_retries=MAX_NETWORK_RETRIES,
+        http_client=stripe.RequestsClient(timeout=timeout),
     )
 
 

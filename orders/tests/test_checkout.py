@@ -203,6 +203,24 @@ def test_stripe_outage_shows_a_message_keeps_the_cart_and_leaves_nothing_payable
     assert order.stripe_checkout_session_id is None and order.stripe_checkout_url == ""
 
 
+def test_a_hanging_stripe_shows_the_shops_try_again_page_within_the_stripe_budget(
+    client, shop, stripe_emulator, settings
+):
+    settings.STRIPE_TIME_BUDGET_SECONDS = 3.0
+    add(client, shop["portable-power-bank"])
+    stripe_emulator.set_network_faults(delay_seconds=1.5)
+
+    started = time.monotonic()
+    response = checkout(client)
+    waited = time.monotonic() - started
+
+    assert response.status_code == 503
+    assert "We could not start the payment. Your cart is saved" in response.content.decode()
+    assert waited < 3.0 + 0.5
+    # Let the slowed requests finish before the emulator is reset for the next test.
+    time.sleep(1.5)
+
+
 def test_a_checkout_whose_every_answer_from_stripe_was_lost_gets_that_session_on_the_next_click(
     client, shop, stripe_emulator, sdk
 ):
