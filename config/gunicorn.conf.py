@@ -24,9 +24,9 @@ def worker_count(cores: int, cap: str | None) -> int:
 wsgi_app = "config.wsgi:application"
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = worker_count(available_cores(), os.environ.get("WEB_CONCURRENCY"))
-# A checkout may wait on Stripe for three attempts of STRIPE_TIMEOUT_SECONDS (10 s) plus the
-# SDK's pauses between them; the worker must outlive that so the shopper gets the shop's own
-# "try again" page. Past 45 s the worker is stuck and is replaced.
+# A request's Stripe calls end within 3 x STRIPE_TIME_BUDGET_SECONDS (9 s each by default, all
+# tries included), which orders.checks holds under gunicorn's own 30 s default as well, so the
+# shopper gets the shop's "try again" page. Past 45 s the worker is stuck and is replaced.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "45"))
 graceful_timeout = 30
 # Recycle workers now and then so a slow leak never takes a server down.

@@ -180,14 +180,14 @@ class RefundView(BaseObjectMixin, PermissionCheckedMixin, WagtailAdminTemplateMi
     def form_valid(self, form):
         amount = form.cleaned_data["amount"]
         try:
-            refunds.refund_order(self.object, amount)
+            refunds.refund_order(self.object, amount, form.cleaned_data["refund_token"])
         except refunds.RefundError as error:
-            messages.error(self.request, error.user_message)
-            return self.form_invalid(form)
+            return self.refused(error.user_message, amount)
         except stripe_gateway.StripeRejected as error:
-            messages.error(self.request, f"Stripe refused the refund: {error.user_message}")
-            return self.form_invalid(form)
+            return self.refused(f"Stripe refused the refund: {error.user_message}", amount)
         except stripe_gateway.StripeError as error:
+            # Stripe may have made the refund and only its answer was lost: the page keeps its
+            # token, so submitting it again gets that refund back instead of a second one.
             messages.error(
                 self.request,
                 f"{error.user_message} Submitting again is safe: Stripe never refunds twice "
@@ -201,6 +201,12 @@ class RefundView(BaseObjectMixin, PermissionCheckedMixin, WagtailAdminTemplateMi
             outcome = "the refunded amount on the order updates when Stripe confirms."
         messages.success(self.request, f"Refund of {usd(requested)} requested; {outcome}")
         return redirect(self.order_url)
+
+    def refused(self, message: str, amount: Decimal | None):
+        """Show why no refund was made, with a fresh form: the next submission is a new request."""
+        messages.error(self.request, message)
+        form = self.get_form_class()(initial={"amount": amount}, refundable=self.refundable)
+        return self.form_invalid(form)
 
 
 @dataclass(frozen=True)

@@ -1,3 +1,5 @@
+import re
+import secrets
 from decimal import Decimal
 
 from django import forms
@@ -24,15 +26,26 @@ class SignUpForm(UserCreationForm):
         return email
 
 
+REFUND_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
 class RefundForm(forms.Form):
+    """One refund request; its token, new each time the page is opened, makes it one at Stripe.
+
+    Submitting the same page twice sends the same token, so Stripe refunds once; a refund asked
+    for again from a freshly opened page is a new refund, even of the same amount.
+    """
+
     amount = forms.DecimalField(
         label="Amount to refund (USD)", required=False, max_digits=10, decimal_places=2
     )
+    refund_token = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, refundable: Decimal, **kwargs):
         super().__init__(*args, **kwargs)
         self.refundable = refundable
         self.fields["amount"].help_text = f"Leave empty to refund the full {usd(refundable)} left."
+        self.fields["refund_token"].initial = secrets.token_urlsafe(18)
 
     def clean_amount(self) -> Decimal | None:
         amount = self.cleaned_data["amount"]
@@ -46,3 +59,12 @@ class RefundForm(forms.Form):
                 "enter that or less, or leave the field empty to refund all of it."
             )
         return amount
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        # The token field is hidden, so its error is shown for the whole form.
+        if not REFUND_TOKEN.match(cleaned.get("refund_token", "")):
+            raise forms.ValidationError(
+                "This refund form is out of date. Open the refund page again and resubmit."
+            )
+        return cleaned

@@ -10,9 +10,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from . import emails, services
+from . import emails, services, stripe_gateway
 from .models import Order
-from .stripe_gateway import StripeError
+from .stripe_gateway import CheckoutSession, StripeError
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,6 @@ class CheckFailure:
 class ReconcileResult:
     dry_run: bool
     checked: int = 0
-    skipped: int = 0
     changes: list[StatusChange] = field(default_factory=list)
     failures: list[CheckFailure] = field(default_factory=list)
     confirmations_sent: int = 0
@@ -65,63 +64,102 @@ def reconcile_orders(
 ) -> ReconcileResult:
     """Ask Stripe about each order in scope and apply what it says; cancel abandoned checkouts.
 
-    Each order is handled under a row lock taken with SKIP LOCKED, so two runs never work on
-    the same order at the same moment: a run skips any order another run, or a webhook being
-    applied, holds. The orders themselves only move through services.fulfill_checkout and
-    apply_checkout_session, which are safe to repeat.
+    Stripe is asked outside any transaction, so a slow Stripe never holds an order that a
+    webhook wants. Its answer is applied through services.apply_checkout_session, which locks
+    the order only for that moment and moves it only forward: runs on several hosts at once
+    make each move, and send each email, once. An order that fails for any reason rolls back
+    alone and is reported; the run goes on with the next one.
     """
     now = timezone.now()
-    scope = orders_to_check(since, now)
-    candidates = list(
-        scope.order_by("created_at", "pk").values_list(
-            "pk", "reference", "stripe_checkout_session_id"
-        )
-    )
+    orders = list(orders_to_check(since, now).order_by("created_at", "pk"))
     result = ReconcileResult(dry_run=dry_run)
-    for done, (order_id, reference, session_id) in enumerate(candidates, start=1):
+    for done, order in enumerate(orders, start=1):
         try:
-            change = _reconcile_one(scope, order_id, now, dry_run)
-        except StripeError as error:
-            message = " ".join(str(error).split())
-            logger.warning(
-                "Could not reconcile order %s (Checkout Session %s): %s",
-                reference,
-                session_id,
-                message,
-            )
-            result.failures.append(CheckFailure(reference, message))
+            change = _reconcile_one(order, now, dry_run)
+        except Exception as error:
+            result.failures.append(_report_failure(order, error))
         else:
-            if change is None:
-                result.skipped += 1
-            else:
-                result.checked += 1
-                if change.before != change.after:
-                    result.changes.append(change)
+            result.checked += 1
+            if change.before != change.after:
+                result.changes.append(change)
         if progress is not None:
-            progress(done, len(candidates))
+            progress(done, len(orders))
+    result.changes.extend(_cancel_checkouts_that_never_opened(since, now, dry_run))
     if not dry_run:
         result.confirmations_sent = emails.send_missing_confirmations(now)
     return result
 
 
-def _reconcile_one(
-    scope: QuerySet[Order], order_id: int, now: datetime, dry_run: bool
-) -> StatusChange | None:
-    with transaction.atomic():
-        order = scope.select_for_update(skip_locked=True).filter(pk=order_id).first()
-        if order is None:
-            return None
-        before = order.status
-        order = services.fulfill_checkout(order.stripe_checkout_session_id)
-        after = order.status
-        if _is_abandoned(order, now):
-            after = Status.CANCELLED if dry_run else services.expire_checkout(order).status
-        if dry_run:
-            transaction.set_rollback(True)
-    return StatusChange(order.reference, before, after)
+def _cancel_checkouts_that_never_opened(
+    since: timedelta | None, now: datetime, dry_run: bool
+) -> list[StatusChange]:
+    """Cancel the orders whose Checkout Session never reached the shop, once their time is up.
 
-
-def _is_abandoned(order: Order, now: datetime) -> bool:
-    return (
-        order.status == Status.PENDING and order.checkout_open and order.checkout_expires_at <= now
+    Stripe failed, or its answer was lost, and the shopper did not click again. Any session
+    Stripe did open for such an order expired at the same moment, so nobody can pay it.
+    """
+    orders = Order.objects.filter(
+        status=Status.PENDING, stripe_checkout_session_id=None, checkout_expires_at__lte=now
     )
+    if since is not None:
+        orders = orders.filter(created_at__gte=now - since)
+    changes = []
+    for reference in orders.order_by("created_at", "pk").values_list("reference", flat=True):
+        cancelled = dry_run or Order.objects.filter(
+            reference=reference, status=Status.PENDING, stripe_checkout_session_id=None
+        ).update(status=Status.CANCELLED, checkout_open=False, updated_at=now)
+        if cancelled:
+            changes.append(StatusChange(reference, Status.PENDING, Status.CANCELLED))
+    return changes
+
+
+def _reconcile_one(order: Order, now: datetime, dry_run: bool) -> StatusChange:
+    session = stripe_gateway.retrieve_checkout_session(order.stripe_checkout_session_id)
+    if dry_run:
+        after = services.status_after(order, session)
+        if after == order.status and _is_abandoned(order, session, now):
+            after = Status.CANCELLED
+        return StatusChange(order.reference, order.status, after)
+    before, order = _apply(session)
+    if order.status == before and _is_abandoned(order, session, now):
+        before, order = _apply(services.expire_at_stripe(session.id))
+    return StatusChange(order.reference, before, order.status)
+
+
+def _apply(session: CheckoutSession) -> tuple[str, Order]:
+    """Apply Stripe's answer; return the status the order had just before, under the same lock.
+
+    Another run or a webhook may have made the move a moment earlier: comparing under the lock
+    reports only the moves this run made. The transaction also confines a failure to this order.
+    """
+    with transaction.atomic():
+        before = (
+            Order.objects.select_for_update()
+            .values_list("status", flat=True)
+            .get(stripe_checkout_session_id=session.id)
+        )
+        return before, services.apply_checkout_session(session)
+
+
+def _is_abandoned(order: Order, session: CheckoutSession, now: datetime) -> bool:
+    """Still open at Stripe and in the shop after the time the shop gave the shopper."""
+    return (
+        order.status == Status.PENDING
+        and order.checkout_open
+        and session.status == "open"
+        and order.checkout_expires_at <= now
+    )
+
+
+def _report_failure(order: Order, error: Exception) -> CheckFailure:
+    ids = (order.reference, order.stripe_checkout_session_id)
+    extra = {"order_reference": ids[0], "checkout_session_id": ids[1]}
+    if isinstance(error, StripeError):
+        message = " ".join(str(error).split())
+        logger.warning(
+            "Could not reconcile order %s (Checkout Session %s): %s", *ids, message, extra=extra
+        )
+    else:
+        message = f"{type(error).__name__}: {' '.join(str(error).split())}"
+        logger.exception("Reconciling order %s (Checkout Session %s) failed", *ids, extra=extra)
+    return CheckFailure(order.reference, message)

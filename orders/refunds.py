@@ -28,9 +28,11 @@ def refundable_amount(order: Order) -> Decimal:
     return from_cents(order.charged_cents) - order.amount_refunded
 
 
-def refund_order(order: Order, amount: Decimal | None) -> str:
+def refund_order(order: Order, amount: Decimal | None, request_token: str) -> str:
     """Ask Stripe to refund `amount` (everything left when None); return Stripe's refund id.
 
+    `request_token` names this one request for a refund: asking again with the same token
+    (a form submitted twice) gets the same refund back from Stripe, never a second one.
     The order itself does not change here: it shows the refund once Stripe's charge.refunded
     event arrives, so the admin never claims money went back that Stripe has not returned.
     """
@@ -49,11 +51,10 @@ def refund_order(order: Order, amount: Decimal | None) -> str:
     if not Decimal("0") < amount <= left:
         raise RefundError(f"Choose an amount from $0.01 to {usd(left)}.")
     amount_cents = to_cents(amount)
-    # A form submitted twice carries the same amount and sees the same refunded total, so
-    # Stripe answers the second request with the first refund instead of paying out again.
-    idempotency_key = f"refund-{order.reference}-{to_cents(order.amount_refunded)}-{amount_cents}"
     refund_id = stripe_gateway.create_refund(
-        order.stripe_payment_intent_id, amount_cents, idempotency_key=idempotency_key
+        order.stripe_payment_intent_id,
+        amount_cents,
+        idempotency_key=f"refund-{order.reference}-{request_token}",
     )
     logger.info(
         "Refund %s of %s cents requested for order %s (PaymentIntent %s)",

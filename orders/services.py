@@ -145,13 +145,18 @@ def _ensure_stripe_session(order: Order, lines: list[CartLine], urls: CheckoutUr
             _checkout_params(order, lines, urls), idempotency_key=f"checkout-{order.reference}"
         )
     except StripeError as error:
-        # A double click's other request may have opened the session meanwhile: then use it.
-        cancelled = Order.objects.filter(
-            pk=order.pk, status=Status.PENDING, stripe_checkout_session_id__isnull=True
-        ).update(status=Status.CANCELLED, checkout_open=False, updated_at=timezone.now())
         order.refresh_from_db()
-        if not cancelled and order.stripe_checkout_url:
+        if order.stripe_checkout_url:
+            # A double click's other request opened the session meanwhile: use it.
             return order
+        if isinstance(error, StripeRejected):
+            # Stripe refused the request itself and opened nothing: the next click starts over.
+            Order.objects.filter(
+                pk=order.pk, status=Status.PENDING, stripe_checkout_session_id__isnull=True
+            ).update(status=Status.CANCELLED, checkout_open=False, updated_at=timezone.now())
+        # Otherwise Stripe may have opened the session and only its answer was lost. The order
+        # stays open without a Checkout page, and the next click asks again with the same
+        # idempotency key, so Stripe hands back that session instead of opening a second one.
         logger.warning(
             "Checkout for order %s could not start: %s",
             order.reference,
@@ -192,12 +197,16 @@ def _close_checkout(order: Order) -> None:
 
 def expire_checkout(order: Order) -> Order:
     """Expire the order's Checkout Session at Stripe and apply the state Stripe ends in."""
+    return apply_checkout_session(expire_at_stripe(order.stripe_checkout_session_id))
+
+
+def expire_at_stripe(session_id: str) -> CheckoutSession:
+    """Expire a Checkout Session at Stripe; return the state it ends in, closed either way."""
     try:
-        session = stripe_gateway.expire_checkout_session(order.stripe_checkout_session_id)
+        return stripe_gateway.expire_checkout_session(session_id)
     except StripeRejected:
         # Completed or expired since we last looked: Stripe's current state decides.
-        session = stripe_gateway.retrieve_checkout_session(order.stripe_checkout_session_id)
-    return apply_checkout_session(session)
+        return stripe_gateway.retrieve_checkout_session(session_id)
 
 
 def fulfill_checkout(session_id: str) -> Order:
@@ -225,16 +234,10 @@ def apply_checkout_session(session: CheckoutSession, stripe_event_id: str | None
             changes["customer_email"] = session.customer_email
         for field, value in changes.items():
             setattr(order, field, value)
-        if session.is_paid:
-            moved = _move(order, Status.PAID)
-            if moved:
-                _record_charge(order, session, stripe_event_id)
-        elif session.has_failed:
-            moved = _move(order, Status.FAILED)
-        elif session.status == "expired":
-            moved = _move(order, Status.CANCELLED)
-        else:
-            moved = False
+        target = _status_reported(session)
+        moved = target is not None and _move(order, target)
+        if moved and target == Status.PAID:
+            _record_charge(order, session, stripe_event_id)
         if changes or moved:
             order.save()
     return order
@@ -263,9 +266,29 @@ def _flag_for_review(order: Order, reason: str, stripe_event_id: str | None) -> 
         )
 
 
+def status_after(order: Order, session: CheckoutSession) -> str:
+    """The status apply_checkout_session would give the order for this answer from Stripe."""
+    target = _status_reported(session)
+    return target if target is not None and _can_move(order.status, target) else order.status
+
+
+def _status_reported(session: CheckoutSession) -> str | None:
+    if session.is_paid:
+        return Status.PAID
+    if session.has_failed:
+        return Status.FAILED
+    if session.status == "expired":
+        return Status.CANCELLED
+    return None
+
+
+def _can_move(current: str, target: str) -> bool:
+    return current != target and current in ALLOWED_SOURCES[target]
+
+
 def _move(order: Order, target: str) -> bool:
     """Change a locked order's status when the move is allowed; say whether it moved."""
-    if order.status == target or order.status not in ALLOWED_SOURCES[target]:
+    if not _can_move(order.status, target):
         return False
     logger.info(
         "Order %s: %s -> %s (Checkout Session %s)",

@@ -1,12 +1,13 @@
 """The only module that talks to Stripe; everything else sees plain data and typed errors."""
 
-import json
 import logging
 import re
 from dataclasses import dataclass
 
 import stripe
 from django.conf import settings
+
+from config import json_bodies
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +20,12 @@ WEBHOOK_TOLERANCE_SECONDS = 300
 # Stripe's amounts have at most twelve digits; anything larger is not an amount it charged.
 LARGEST_STRIPE_AMOUNT = 999_999_999_999
 CURRENCY_CODE = re.compile(r"[a-z]{3}")
+# A call that fails on the network or on Stripe's side is tried this many more times, with the
+# same idempotency key; every try, and the SDK's pauses between them, fit in
+# settings.STRIPE_TIME_BUDGET_SECONDS.
+MAX_NETWORK_RETRIES = 2
+# Opening a connection takes a round trip or two; the rest of each try waits for the answer.
+CONNECT_SHARE = 0.25
 
 
 class StripeError(Exception):
@@ -104,13 +111,31 @@ class Charge:
     amount_refunded: int
 
 
+def longest_retry_pauses() -> float:
+    """The most the SDK sleeps between the tries of one call: its backoff at full jitter."""
+    initial, ceiling = stripe.HTTPClient.INITIAL_DELAY, stripe.HTTPClient.MAX_DELAY
+    return sum(
+        max(initial, min(initial * 2 ** (retry - 1), ceiling))
+        for retry in range(1, MAX_NETWORK_RETRIES + 1)
+    )
+
+
+def seconds_per_try(budget: float) -> float:
+    """Each try's share of the budget, once the pauses between tries are set aside."""
+    return (budget - longest_retry_pauses()) / (1 + MAX_NETWORK_RETRIES)
+
+
 def _client() -> stripe.StripeClient:
     base_addresses = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
+    per_try = seconds_per_try(settings.STRIPE_TIME_BUDGET_SECONDS)
+    # requests bounds connecting and each wait for the answer separately; Stripe's answers are
+    # small enough to arrive at once, so the two limits together bound a whole try.
+    timeout = (per_try * CONNECT_SHARE, per_try * (1 - CONNECT_SHARE))
     return stripe.StripeClient(
         settings.STRIPE_SECRET_KEY or "sk_missing",
         base_addresses=base_addresses,
-        max_network_retries=2,
-        http_client=stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT_SECONDS),
+        max_network_retries=MAX_NETWORK_RETRIES,
+        http_client=stripe.RequestsClient(timeout=timeout),
     )
 
 
@@ -190,9 +215,11 @@ def construct_event(payload: bytes, signature_header: str) -> dict:
         stripe.WebhookSignature.verify_header(
             payload.decode("utf-8"), signature_header, secret, tolerance=WEBHOOK_TOLERANCE_SECONDS
         )
-        event = _without_nul(json.loads(payload))
+        event = _without_nul(json_bodies.parse(payload))
     except stripe.SignatureVerificationError as error:
         raise InvalidWebhook(f"Invalid signature: {error.user_message}") from None
+    except json_bodies.InvalidJSON as error:
+        raise InvalidWebhook(f"The body is not a valid Stripe event. {error}") from None
     except ValueError:
         raise InvalidWebhook("The body is not a valid Stripe event.") from None
     if not isinstance(event, dict):

@@ -1,4 +1,3 @@
-import json
 import logging
 import re
 
@@ -11,6 +10,8 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
+
+from config import json_bodies
 
 from . import selectors, services, shoppers, stripe_gateway
 from .cart import Cart, CartError
@@ -102,9 +103,9 @@ def cart_clear(cart, data):
 
 def _json_items(request) -> list[tuple[object, object]]:
     try:
-        body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        raise CartError("The request body must be JSON.") from None
+        body = json_bodies.parse(request.body)
+    except json_bodies.InvalidJSON as error:
+        raise CartError(f"The request body must be JSON. {error}") from None
     items = body.get("items") if isinstance(body, dict) else None
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         raise CartError('Send {"items": [{"product_id": <id>, "quantity": <n>}]}.')
@@ -138,6 +139,10 @@ def create_checkout_session(request):
         )
     except (CartError, services.CheckoutError) as error:
         status = 503 if isinstance(error, services.CheckoutUnavailable) else 400
+        if status == 503 and request.session.session_key:
+            # Django drops a session's changes on any 5xx answer; the shopper id made for this
+            # checkout must survive, or the next click would not find the order kept for it.
+            request.session.save()
         if wants_json:
             return JsonResponse({"error": error.user_message}, status=status)
         messages.error(request, error.user_message)

@@ -19,7 +19,6 @@ EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default="")
 STRIPE_SECRET_KEY = "sk_test_suite"
 STRIPE_WEBHOOK_SECRET = "whsec_test_suite"
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="http://127.0.0.1:9")
-STRIPE_TIMEOUT_SECONDS = 5.0
 WAGTAILADMIN_BASE_URL = "http://testserver"
 SHOP_PAGE_CACHE_SECONDS = 0
 # Off for the suite; config/tests/test_ratelimit.py switches limits on itself.

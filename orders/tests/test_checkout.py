@@ -159,6 +159,18 @@ def test_json_api_refuses_a_body_that_is_not_json(client, shop):
     assert "JSON" in response.json()["error"]
 
 
+def test_json_api_refuses_a_body_nested_thousands_deep_with_a_message(client, shop):
+    body = '{"items": ' + "[" * 5000 + "]" * 5000 + "}"
+
+    response = client.post(
+        reverse("create_checkout_session"), body, content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["error"]
+    assert Order.objects.count() == 0
+
+
 def test_empty_cart_cannot_check_out(client, shop):
     response = checkout(client)
 
@@ -210,7 +222,46 @@ def test_stripe_outage_shows_a_message_keeps_the_cart_and_leaves_nothing_payable
     assert "We could not start the payment. Your cart is saved" in response.content.decode()
     assert client.session["cart"] == {str(shop["portable-power-bank"].pk): 1}
     order = Order.objects.get()
-    assert order.status == Status.CANCELLED and not order.checkout_open
+    # Kept for the next click, which asks Stripe again with the same idempotency key.
+    assert order.status == Status.PENDING and order.checkout_open
+    assert order.stripe_checkout_session_id is None and order.stripe_checkout_url == ""
+
+
+def test_a_hanging_stripe_shows_the_shops_try_again_page_within_the_stripe_budget(
+    client, shop, stripe_emulator, settings
+):
+    settings.STRIPE_TIME_BUDGET_SECONDS = 3.0
+    add(client, shop["portable-power-bank"])
+    stripe_emulator.set_network_faults(delay_seconds=1.5)
+
+    started = time.monotonic()
+    response = checkout(client)
+    waited = time.monotonic() - started
+
+    assert response.status_code == 503
+    assert "We could not start the payment. Your cart is saved" in response.content.decode()
+    assert waited < 3.0 + 0.5
+    # Let the slowed requests finish before the emulator is reset for the next test.
+    time.sleep(1.5)
+
+
+def test_a_checkout_whose_every_answer_from_stripe_was_lost_gets_that_session_on_the_next_click(
+    client, shop, stripe_emulator, sdk
+):
+    add(client, shop["portable-power-bank"])
+    # Stripe opens the session, then the answers to the first try and both retries are lost.
+    stripe_emulator.set_network_faults(lost_answers=3)
+
+    lost = checkout(client)
+    again = checkout(client)
+
+    assert lost.status_code == 503
+    assert "We could not start the payment. Your cart is saved" in lost.content.decode()
+    order = Order.objects.get()
+    [session] = sdk.v1.checkout.sessions.list().data
+    assert order.stripe_checkout_session_id == session.id
+    assert again.status_code == 303 and again.url == session.url == order.stripe_checkout_url
+    assert order.status == Status.PENDING and order.checkout_open
 
 
 def test_success_page_marks_paid_only_when_stripe_says_paid(client, shop, control, paying):

@@ -181,7 +181,10 @@ def test_when_stripe_is_down_checkout_says_so_as_json_and_nothing_else(
     else:
         assert 400 <= response.status_code < 500, response.content
     assert snapshot() == existing_orders
-    assert open_checkouts() == 0
+    # Orders kept for each shopper's next click may stay open, but none has a page to pay on.
+    assert (
+        not Order.objects.exclude(owner_key="user:other").exclude(stripe_checkout_url="").exists()
+    )
 
 
 webhook_headers = st.fixed_dictionaries(

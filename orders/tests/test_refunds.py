@@ -1,6 +1,7 @@
 """Shop managers refund paid orders from the admin; the order changes when Stripe confirms."""
 
 import html
+import re
 import uuid
 from decimal import Decimal
 
@@ -69,6 +70,13 @@ def refund_url(order: Order) -> str:
     return reverse("orders:refund", args=[order.pk])
 
 
+def refund_form(client, order: Order, amount: str) -> dict:
+    """What the refund page's form posts: the amount and the token rendered into that page."""
+    page = client.get(refund_url(order)).content.decode()
+    [token] = re.findall(r'name="refund_token" value="([^"]+)"', page)
+    return {"amount": amount, "refund_token": token}
+
+
 def messages_on(response) -> list[str]:
     """The admin messages shown on the page, as the user reads them."""
     shown = [str(message).strip() for message in response.context["messages"]]
@@ -83,7 +91,9 @@ def test_full_refund_reaches_stripe_and_its_webhook_marks_the_order_refunded(
     form = manager_client.get(refund_url(order))
     assert "$50.00" in form.content.decode()
 
-    response = manager_client.post(refund_url(order), {"amount": ""}, follow=True)
+    response = manager_client.post(
+        refund_url(order), refund_form(manager_client, order, ""), follow=True
+    )
 
     assert response.redirect_chain == [(reverse("orders:inspect", args=[order.pk]), 302)]
     assert messages_on(response) == [
@@ -105,7 +115,9 @@ def test_full_refund_reaches_stripe_and_its_webhook_marks_the_order_refunded(
 def test_partial_refund_keeps_the_order_paid_and_records_the_amount(
     manager_client, stripe_emulator, order
 ):
-    response = manager_client.post(refund_url(order), {"amount": "12.50"}, follow=True)
+    response = manager_client.post(
+        refund_url(order), refund_form(manager_client, order, "12.50"), follow=True
+    )
 
     assert messages_on(response) == [
         "Refund of $12.50 requested; the refunded amount on the order updates when Stripe confirms."
@@ -119,12 +131,37 @@ def test_partial_refund_keeps_the_order_paid_and_records_the_amount(
 
 
 def test_submitting_the_refund_form_twice_refunds_once(manager_client, stripe_emulator, order):
+    form = refund_form(manager_client, order, "10.00")
+
     for _ in range(2):
-        response = manager_client.post(refund_url(order), {"amount": "10.00"})
+        response = manager_client.post(refund_url(order), form)
         assert response.status_code == 302
 
     [refunded] = stripe_events(stripe_emulator, "charge.refunded")
     assert refunded["data"]["object"]["amount_refunded"] == 1000
+
+
+def test_two_refunds_of_the_same_amount_asked_before_stripe_confirms_are_both_made(
+    manager_client, stripe_emulator, order
+):
+    for _ in range(2):
+        response = manager_client.post(
+            refund_url(order), refund_form(manager_client, order, "10.00")
+        )
+        assert response.status_code == 302
+
+    refunded = stripe_events(stripe_emulator, "charge.refunded")
+    assert [event["data"]["object"]["amount_refunded"] for event in refunded] == [1000, 2000]
+
+
+def test_a_refund_form_without_its_token_is_refused_and_stripe_is_not_asked(
+    manager_client, stripe_emulator, order
+):
+    response = manager_client.post(refund_url(order), {"amount": "10.00"})
+
+    assert response.status_code == 200
+    assert "This refund form is out of date" in response.content.decode()
+    assert stripe_events(stripe_emulator, "charge.refunded") == []
 
 
 @pytest.mark.parametrize(
@@ -139,7 +176,7 @@ def test_submitting_the_refund_form_twice_refunds_once(manager_client, stripe_em
 def test_amounts_outside_what_is_left_are_form_errors_and_stripe_is_not_asked(
     manager_client, stripe_emulator, order, amount, error
 ):
-    response = manager_client.post(refund_url(order), {"amount": amount})
+    response = manager_client.post(refund_url(order), refund_form(manager_client, order, amount))
 
     assert response.status_code == 200
     assert error in response.content.decode()
@@ -147,10 +184,10 @@ def test_amounts_outside_what_is_left_are_form_errors_and_stripe_is_not_asked(
 
 
 def test_stripe_refusing_the_refund_is_shown_as_a_message(manager_client, stripe_emulator, order):
-    manager_client.post(refund_url(order), {"amount": "30.00"}, follow=True)
+    manager_client.post(refund_url(order), refund_form(manager_client, order, "30.00"))
 
     # Stripe's charge.refunded has not arrived, so the shop still thinks $50.00 is left.
-    response = manager_client.post(refund_url(order), {"amount": "25.00"})
+    response = manager_client.post(refund_url(order), refund_form(manager_client, order, "25.00"))
 
     assert response.status_code == 200
     [message] = messages_on(response)
@@ -162,10 +199,11 @@ def test_stripe_refusing_the_refund_is_shown_as_a_message(manager_client, stripe
 def test_unreachable_stripe_is_shown_as_a_message_not_a_server_error(
     manager_client, stripe_emulator, order, settings
 ):
+    form = refund_form(manager_client, order, "")
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"
-    settings.STRIPE_TIMEOUT_SECONDS = 1.0
+    settings.STRIPE_TIME_BUDGET_SECONDS = 3.0
 
-    response = manager_client.post(refund_url(order), {"amount": ""})
+    response = manager_client.post(refund_url(order), form)
 
     assert response.status_code == 200
     [message] = messages_on(response)
@@ -181,7 +219,10 @@ def test_refund_page_offers_no_refund_for_an_unpaid_order(
     pending = start_checkout((make_product("Desk Lamp", "25.00"), 1))
 
     page = manager_client.get(refund_url(pending)).content.decode()
-    response = manager_client.post(refund_url(pending), {"amount": ""})
+    # A form opened while the order was still paid, say, in another tab.
+    response = manager_client.post(
+        refund_url(pending), {"amount": "", "refund_token": "opened-in-another-tab-1"}
+    )
 
     assert "Only paid orders with money left to refund can be refunded." in page
     assert messages_on(response) == [
@@ -210,14 +251,14 @@ def test_staff_who_may_only_view_orders_cannot_refund(client, stripe_emulator, o
 
 def test_refund_order_never_asks_stripe_for_more_than_is_left(order, stripe_emulator):
     with pytest.raises(refunds.RefundError) as refused:
-        refunds.refund_order(order, Decimal("50.01"))
+        refunds.refund_order(order, Decimal("50.01"), request_token="one-refund-request")
 
     assert refused.value.user_message == "Choose an amount from $0.01 to $50.00."
     assert stripe_events(stripe_emulator, "charge.refunded") == []
 
 
 def test_refund_order_returns_the_stripe_refund_id(order, stripe_emulator):
-    refund_id = refunds.refund_order(order, None)
+    refund_id = refunds.refund_order(order, None, request_token="one-refund-request")
 
     [refunded] = stripe_events(stripe_emulator, "charge.refunded")
     assert refund_id.startswith("re_")

@@ -214,6 +214,23 @@ def test_malformed_signed_bodies_are_refused(client, deliver, order, body):
     assert status_of(order) == Status.PENDING
 
 
+def test_a_signed_body_nested_thousands_deep_is_refused_with_a_message(client, order):
+    deep = json.dumps(make_event("checkout.session.completed", session_object(order)))
+    body = deep[:-1] + ', "extra": ' + "[" * 5000 + "]" * 5000 + "}"
+
+    response = client.post(
+        reverse("stripe_webhook"),
+        body.encode(),
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=stripe_signature(body.encode()),
+    )
+
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["error"]
+    assert status_of(order) == Status.PENDING
+    assert StripeEvent.objects.count() == 0
+
+
 def test_without_a_signing_secret_every_event_is_refused(client, deliver, order, settings):
     settings.STRIPE_WEBHOOK_SECRET = ""
     event = make_event("checkout.session.completed", session_object(order))

@@ -1,7 +1,11 @@
 """Editors manage products in the Wagtail admin, and only live products reach shoppers."""
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -12,6 +16,8 @@ from django.utils import timezone
 from products.models import Product
 
 pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -143,3 +149,46 @@ def test_product_list_in_admin_is_searchable_and_exportable(editor_client):
     assert b"Portable Power Bank" not in listing.content
     assert export.status_code == 200
     assert b"Portable Power Bank" in b"".join(export.streaming_content)
+
+
+SEARCH_ON_SQLITE = """
+from django.contrib.auth.models import User
+from django.test import Client
+
+admin = User.objects.create_superuser("admin", "admin@example.com", "pw")
+client = Client(raise_request_exception=False, HTTP_HOST="127.0.0.1")
+client.force_login(admin)
+for query in ("watch", "workouts"):
+    response = client.get("/admin/snippets/products/product/", {"q": query})
+    print(query, response.status_code, b"Smart Fitness Watch" in response.content,
+          b"Portable Power Bank" in response.content)
+"""
+
+
+def test_product_search_in_admin_works_on_the_local_sqlite_database(tmp_path):
+    """`make run` keeps the shop in SQLite, whose search backend differs from PostgreSQL's."""
+    environment = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "config.settings.dev",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'shop.sqlite3'}",
+        "REDIS_URL": "",
+    }
+
+    def manage(*args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    manage("migrate", "--noinput", "--verbosity=0")
+    manage("seed_shop", "--verbosity=0")
+    answers = manage("shell", "--verbosity=0", "--command", SEARCH_ON_SQLITE).splitlines()
+
+    # A word of the name, then a word only the summary holds; both find the watch alone.
+    assert answers == ["watch 200 True False", "workouts 200 True False"]

@@ -11,7 +11,8 @@ class Command(BaseCommand):
     help = (
         "Ask Stripe about every pending order (or, with --since, every order created in that "
         "window) and apply what Stripe says; expire at Stripe the checkouts shoppers abandoned. "
-        "Safe to run from cron on several hosts at once."
+        "Safe to run from cron on several hosts at once; exits with status 1 when an order "
+        "could not be reconciled."
     )
 
     def add_arguments(self, parser):
@@ -38,8 +39,8 @@ class Command(BaseCommand):
             self.print_result(result)
         if result.failures:
             raise CommandError(
-                f"{len(result.failures)} order(s) could not be checked with Stripe; "
-                "see the lines above and run again once Stripe answers."
+                f"{len(result.failures)} order(s) could not be reconciled; see the lines above. "
+                "The other orders were; the next run tries these again."
             )
 
     def show_progress(self, done: int, total: int) -> None:
@@ -53,7 +54,7 @@ class Command(BaseCommand):
         for change in result.changes:
             self.stdout.write(f"{change.reference}  {change.before} -> {change.after}")
         for failure in result.failures:
-            self.stderr.write(f"{failure.reference}  not checked: {failure.message}")
+            self.stderr.write(f"{failure.reference}  failed: {failure.message}")
         rows = [
             ("checked", result.checked),
             (verb, result.changed),
@@ -61,9 +62,8 @@ class Command(BaseCommand):
                 (f"  now {status}", count)
                 for status, count in sorted(result.counts_by_new_status().items())
             ),
-            ("skipped (another run had it)", result.skipped),
             ("confirmation emails sent late", result.confirmations_sent),
-            ("not checked (Stripe error)", len(result.failures)),
+            ("failed", len(result.failures)),
         ]
         width = max(len(label) for label, _count in rows)
         if result.dry_run:

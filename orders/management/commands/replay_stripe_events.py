@@ -1,3 +1,5 @@
+import logging
+
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -6,11 +8,14 @@ from orders.models import StripeEvent
 
 from ._arguments import duration
 
+logger = logging.getLogger(__name__)
+
 
 class Command(BaseCommand):
     help = (
         "Apply recorded Stripe events again through the shop's event handlers: by default the "
-        "ones whose processing failed, for instance while Stripe could not be reached."
+        "ones whose processing failed, for instance while Stripe could not be reached. "
+        "Exits with status 1 when any event still fails."
     )
 
     def add_arguments(self, parser):
@@ -41,9 +46,22 @@ class Command(BaseCommand):
         if since is not None:
             events = events.filter(received_at__gte=timezone.now() - since)
         outcomes = {outcome: 0 for outcome in StripeEvent.Outcome.values}
+        errors = []
         for event in events:
             before = event.outcome
-            replayed = services.replay_event(event)
+            try:
+                replayed = services.replay_event(event)
+            except Exception as error:
+                # replay_event's transaction rolled this event back alone; go on with the rest.
+                logger.exception(
+                    "Replaying Stripe event %s failed",
+                    event.stripe_event_id,
+                    extra={"stripe_event_id": event.stripe_event_id},
+                )
+                outcomes[StripeEvent.Outcome.FAILED] += 1
+                message = " ".join(str(error).split())
+                errors.append(f"{event.stripe_event_id}  {event.type}  failed: {message}")
+                continue
             outcomes[replayed.outcome] += 1
             order = f"order {replayed.order.reference}" if replayed.order else "no order"
             detail = f" ({' '.join(replayed.detail.split())})" if replayed.detail else ""
@@ -51,6 +69,8 @@ class Command(BaseCommand):
                 f"{replayed.stripe_event_id}  {replayed.type}  {before} -> {replayed.outcome}  "
                 f"{order}{detail}"
             )
+        for error in errors:
+            self.stderr.write(error)
         total = sum(outcomes.values())
         counts = ", ".join(f"{count} {outcome}" for outcome, count in outcomes.items() if count)
         self.stdout.write(f"Replayed {total} event(s){': ' + counts if total else ''}.")
