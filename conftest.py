@@ -3,7 +3,6 @@ import os
 import pytest
 from django.core.management import call_command
 
-WEBHOOK_SECRET = "whsec_test_suite"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -29,6 +28,7 @@ def make_product(db):
 
 @pytest.fixture(scope="session")
 def emulator_server():
+    from orders.tests.helpers import WEBHOOK_SECRET
     from stripe_emulator.testing import running_emulator
 
     with running_emulator(
@@ -46,6 +46,8 @@ def stripe_emulator(emulator_server, settings):
     Webhooks are not delivered anywhere unless a test configures a webhook_url (browser and
     live-server tests point it at the live server's /webhook/).
     """
+    from orders.tests.helpers import WEBHOOK_SECRET
+
     emulator_server.reset()
     emulator_server.configure(webhook_url=None, webhook_secret=WEBHOOK_SECRET)
     settings.STRIPE_API_BASE = emulator_server.base_url

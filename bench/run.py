@@ -8,8 +8,6 @@ every other figure is divided by.
 """
 
 import argparse
-import hashlib
-import hmac
 import http.client
 import json
 import multiprocessing
@@ -22,6 +20,9 @@ import sys
 import threading
 import time
 from pathlib import Path
+
+from stripe_emulator import objects
+from stripe_emulator.webhooks import signature_header
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "shop_bench"
@@ -109,13 +110,15 @@ def prepare_data(checkout_sessions: int) -> dict:
         for index in range(checkout_sessions)
     ]
     carts = [session_with() for _ in range(64)]
+    paid = Order.objects.get(stripe_checkout_session_id="cs_test_bench_past_0")
     return {
         "cookie_name": settings.SESSION_COOKIE_NAME,
         "regular": regular,
         "shoppers": shoppers,
         "carts": carts,
         "product_ids": list(Product.objects.live().values_list("pk", flat=True)),
-        "paid_session": "cs_test_bench_past_0",
+        "paid_session": paid.stripe_checkout_session_id,
+        "paid_total": paid.total_in_cents,
     }
 
 
@@ -154,30 +157,14 @@ def request_for(scenario: str, data: dict, client_id: int, count: int):
         }
         return "POST", "/create-checkout-session/", b"", headers
     if scenario == "verified webhook":
-        event = {
-            "id": f"evt_bench_{client_id}_{count}_{secrets.token_hex(4)}",
-            "object": "event",
-            "type": "checkout.session.completed",
-            "created": int(time.time()),
-            "livemode": False,
-            "data": {
-                "object": {
-                    "id": data["paid_session"],
-                    "object": "checkout.session",
-                    "status": "complete",
-                    "payment_status": "paid",
-                    "payment_intent": "pi_bench_past_0",
-                }
-            },
-        }
-        body = json.dumps(event).encode()
-        timestamp = int(time.time())
-        signature = hmac.new(
-            WEBHOOK_SECRET.encode(), f"{timestamp}.".encode() + body, hashlib.sha256
-        ).hexdigest()
+        paid = objects.checkout_session(
+            data["paid_session"], amount_total=data["paid_total"], payment_intent="pi_bench_past_0"
+        )
+        event_id = f"evt_bench_{client_id}_{count}_{secrets.token_hex(4)}"
+        body = json.dumps(objects.event("checkout.session.completed", paid, event_id)).encode()
         headers = {
             "Content-Type": "application/json",
-            "Stripe-Signature": f"t={timestamp},v1={signature}",
+            "Stripe-Signature": signature_header(body, WEBHOOK_SECRET),
         }
         return "POST", "/webhook/", body, headers
     raise ValueError(scenario)

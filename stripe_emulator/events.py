@@ -8,10 +8,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from stripe_emulator import objects
 from stripe_emulator.errors import conflict, invalid_parameter
 from stripe_emulator.expansion import expanded_list, paginate, reject_unsupported_filters
 from stripe_emulator.params import get_string, get_string_list
-from stripe_emulator.store import API_VERSION, JsonObject, RequestInfo, Store, new_id
+from stripe_emulator.store import JsonObject, RequestInfo, Store
 from stripe_emulator.webhooks import WebhookDispatcher
 
 EVENT_TYPES = (
@@ -60,20 +61,14 @@ class Events:
         request: RequestInfo | None = None,
     ) -> JsonObject:
         """Record an event carrying a snapshot of the subject as it is now."""
-        event = {
-            "id": new_id("evt_"),
-            "object": "event",
-            "api_version": API_VERSION,
-            "created": self._store.now(),
-            "data": {"object": copy.deepcopy(subject)},
-            "livemode": False,
-            "pending_webhooks": 1 if self._dispatcher.url else 0,
-            "request": {
-                "id": request.request_id if request else None,
-                "idempotency_key": request.idempotency_key if request else None,
-            },
-            "type": event_type,
-        }
+        event = objects.event(
+            event_type,
+            copy.deepcopy(subject),
+            created=self._store.now(),
+            pending_webhooks=1 if self._dispatcher.url else 0,
+            request_id=request.request_id if request else None,
+            idempotency_key=request.idempotency_key if request else None,
+        )
         self._store.add(event)
         self._store.event_ids.append(event["id"])
         if deliver:

@@ -12,14 +12,12 @@ from typing import Any
 import stripe
 
 from stripe_emulator.server import UNSET, StripeEmulator
-from stripe_emulator.webhooks import signature_header
 
 __all__ = [
     "EmulatorControl",
     "EmulatorControlError",
     "emulator_fixture",
     "running_emulator",
-    "sign_payload",
     "stripe_client",
 ]
 
@@ -53,11 +51,6 @@ def emulator_fixture(scope: str = "function", **kwargs: Any) -> Callable[..., An
 def stripe_client(base_url: str, api_key: str = "sk_test_emulator") -> stripe.StripeClient:
     """A real SDK client whose API calls go to the emulator at `base_url`."""
     return stripe.StripeClient(api_key, base_addresses={"api": base_url})
-
-
-def sign_payload(body: bytes, secret: str, timestamp: int | None = None) -> str:
-    """A `Stripe-Signature` header for `body`, exactly as Stripe computes it."""
-    return signature_header(body, secret, timestamp)
 
 
 class EmulatorControlError(Exception):

@@ -20,15 +20,16 @@ logger = logging.getLogger(__name__)
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
 
 
-def compute_signature(payload: bytes, secret: str, timestamp: int) -> str:
-    signed = f"{timestamp}.".encode() + payload
-    return hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-
-
 def signature_header(payload: bytes, secret: str, timestamp: int | None = None) -> str:
-    """The `Stripe-Signature` header value: `t=<unix>,v1=<hex hmac>`."""
+    """The `Stripe-Signature` header for `payload`, exactly as Stripe computes it.
+
+    `t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<payload>" keyed with the endpoint's secret>`;
+    signed now unless `timestamp` is given.
+    """
     signed_at = int(time.time()) if timestamp is None else timestamp
-    return f"t={signed_at},v1={compute_signature(payload, secret, signed_at)}"
+    signed = f"{signed_at}.".encode() + payload
+    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return f"t={signed_at},v1={digest}"
 
 
 @dataclass(frozen=True)

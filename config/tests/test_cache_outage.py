@@ -22,8 +22,9 @@ import config.cache
 from home.models import HomePage
 from orders.models import Order
 from orders.tests.factories import session_object
-from orders.tests.helpers import make_event, post_webhook
+from orders.tests.helpers import post_webhook
 from products.models import Product
+from stripe_emulator import objects
 
 pytestmark = pytest.mark.django_db
 
@@ -174,7 +175,7 @@ def shop_through_an_outage(client, products, figures) -> None:
     timed(figures, "cart page", lambda: client.get(reverse("cart")))
     timed(figures, "checkout", lambda: client.post(reverse("create_checkout_session")))
     order = Order.objects.latest("created_at")
-    event = make_event("checkout.session.completed", session_object(order))
+    event = objects.event("checkout.session.completed", session_object(order))
     timed(figures, "webhook", lambda: post_webhook(Client(), event))
     timed(figures, "sign in", lambda: sign_in(client))
     timed(figures, "orders page", lambda: client.get(reverse("order_list")))

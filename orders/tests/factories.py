@@ -4,6 +4,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from orders.models import Order, OrderItem, new_reference
+from stripe_emulator import objects
 
 
 def make_order(
@@ -41,35 +42,28 @@ def make_order(
 
 
 def session_object(order: Order, status="complete", payment_status="paid", **fields) -> dict:
-    """A Checkout Session as Stripe puts it in an event's data.object."""
-    return {
-        "id": order.stripe_checkout_session_id,
-        "object": "checkout.session",
-        "status": status,
-        "payment_status": payment_status,
+    """The order's Checkout Session as Stripe puts it in an event's data.object."""
+    of_the_order = {
         "amount_subtotal": order.total_in_cents,
         "amount_total": order.total_in_cents,
-        "currency": "usd",
         "client_reference_id": order.reference,
         "metadata": {"order_reference": order.reference},
-        "customer_details": {"email": order.customer_email},
-        "payment_intent": fields.pop("payment_intent", f"pi_{order.reference}"),
-        **fields,
+        "customer_email": order.customer_email,
+        "payment_intent": f"pi_{order.reference}",
     }
+    return objects.checkout_session(
+        order.stripe_checkout_session_id,
+        status=status,
+        payment_status=payment_status,
+        **(of_the_order | fields),
+    )
 
 
 def charge_object(order: Order, amount_refunded: int, payment_intent=None, **fields) -> dict:
     """A charge as Stripe puts it in a charge.refunded event: by default, the order's payment."""
-    amount = fields.pop("amount", order.total_in_cents)
-    return {
-        "id": f"ch_{order.reference}",
-        "object": "charge",
-        "amount": amount,
-        "amount_captured": amount,
-        "amount_refunded": amount_refunded,
-        "refunded": amount_refunded >= amount,
-        "payment_intent": payment_intent or f"pi_{order.reference}",
-        "currency": "usd",
-        "status": "succeeded",
-        **fields,
-    }
+    return objects.charge(
+        f"ch_{order.reference}",
+        amount_refunded=amount_refunded,
+        payment_intent=payment_intent or f"pi_{order.reference}",
+        **({"amount": order.total_in_cents} | fields),
+    )

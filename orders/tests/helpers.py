@@ -1,26 +1,26 @@
-"""Test helpers: sign webhook bodies as Stripe does and watch when the shop calls Stripe."""
+"""Test helpers: the suite's webhook secret, a shopper's checkout and payment, and watching
+when the shop calls Stripe."""
 
-import hashlib
-import hmac
 import json
-import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 from django.urls import reverse
 
-from conftest import WEBHOOK_SECRET
-from orders import stripe_gateway
+from orders import services, stripe_gateway
+from orders.cart import Cart
+from orders.models import Order
+from stripe_emulator.testing import EmulatorControl
+from stripe_emulator.webhooks import signature_header
 
-
-def stripe_signature(
-    body: bytes, secret: str = WEBHOOK_SECRET, timestamp: int | None = None
-) -> str:
-    timestamp = int(time.time()) if timestamp is None else timestamp
-    signed = f"{timestamp}.".encode() + body
-    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
+WEBHOOK_SECRET = "whsec_test_suite"
+CHECKOUT_URLS = services.CheckoutUrls(
+    success_url="http://testserver/success/?session_id={CHECKOUT_SESSION_ID}",
+    cancel_url="http://testserver/cancel/",
+)
 
 
 def post_webhook(client, event: dict, secret: str = WEBHOOK_SECRET, timestamp: int | None = None):
@@ -29,20 +29,21 @@ def post_webhook(client, event: dict, secret: str = WEBHOOK_SECRET, timestamp: i
         reverse("stripe_webhook"),
         data=body,
         content_type="application/json",
-        HTTP_STRIPE_SIGNATURE=stripe_signature(body, secret, timestamp),
+        HTTP_STRIPE_SIGNATURE=signature_header(body, secret, timestamp),
     )
 
 
-def make_event(event_type: str, data_object: dict, event_id: str | None = None) -> dict:
-    return {
-        "id": event_id or f"evt_test_{time.time_ns()}",
-        "object": "event",
-        "type": event_type,
-        "created": int(time.time()),
-        "api_version": "2026-10-28.endive",
-        "livemode": False,
-        "data": {"object": data_object},
-    }
+def start_checkout(*lines) -> Order:
+    """An order whose Checkout Session is open at Stripe, as a shopper's checkout leaves it."""
+    cart = Cart(SessionStore())
+    for product, quantity in lines:
+        cart.add(product.pk, quantity)
+    return services.create_checkout(cart, f"session:{uuid.uuid4().hex}", None, CHECKOUT_URLS)
+
+
+def pay_at_stripe(emulator, order: Order, outcome: str = "paid") -> None:
+    """The shopper pays on Stripe's page; no webhook reaches the shop."""
+    EmulatorControl(emulator.base_url).complete_session(order.stripe_checkout_session_id, outcome)
 
 
 @contextmanager

@@ -19,10 +19,11 @@ from orders import services
 from orders.management.commands.simulate_webhook import build_event
 from orders.models import Order, OrderItem, StripeEvent
 from orders.tests.factories import make_order, session_object
-from orders.tests.helpers import make_event, post_webhook, stripe_signature
-from orders.tests.test_refunds import pay_at_stripe, start_checkout
+from orders.tests.helpers import pay_at_stripe, post_webhook, start_checkout
 from products.seed import STARTER_PRODUCTS
+from stripe_emulator import objects
 from stripe_emulator.testing import stripe_client
+from stripe_emulator.webhooks import signature_header
 
 Status = Order.Status
 CLOSED_PORT = "http://127.0.0.1:9"
@@ -338,7 +339,7 @@ class TestSimulateWebhook:
 
         unsigned = post_raw(url, body, json_type)
         wrong_secret = post_raw(
-            url, body, {**json_type, "Stripe-Signature": stripe_signature(body, "whsec_other")}
+            url, body, {**json_type, "Stripe-Signature": signature_header(body, "whsec_other")}
         )
 
         assert (unsigned, wrong_secret) == (400, 400)
@@ -453,7 +454,7 @@ class TestReplayStripeEvents:
         broken, healthy = make_order(owner_key="session:one"), make_order(owner_key="session:two")
         records = []
         for order in (broken, healthy):
-            event = make_event("checkout.session.completed", session_object(order))
+            event = objects.event("checkout.session.completed", session_object(order))
             records.append(
                 StripeEvent.objects.create(
                     stripe_event_id=event["id"],
@@ -486,7 +487,7 @@ class TestReplayStripeEvents:
 
     def test_processed_and_old_events_are_left_alone(self, client, settings):
         order = make_order()
-        processed = make_event(
+        processed = objects.event(
             "checkout.session.completed", {"id": order.stripe_checkout_session_id}
         )
         StripeEvent.objects.create(
@@ -499,7 +500,7 @@ class TestReplayStripeEvents:
             stripe_event_id="evt_old",
             type="checkout.session.completed",
             outcome=StripeEvent.Outcome.FAILED,
-            payload=make_event("checkout.session.completed", {"id": "cs_unknown"}, "evt_old"),
+            payload=objects.event("checkout.session.completed", {"id": "cs_unknown"}, "evt_old"),
         )
         StripeEvent.objects.filter(pk=old.pk).update(received_at=timezone.now() - timedelta(days=3))
 

@@ -14,7 +14,8 @@ from django.test import Client
 from orders import services
 from orders.models import Order, StripeEvent
 from orders.tests.factories import make_order, session_object
-from orders.tests.helpers import make_event, post_webhook
+from orders.tests.helpers import post_webhook
+from stripe_emulator import objects
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -77,7 +78,7 @@ def deliver_concurrently(events, results):
 
 def test_twenty_threads_delivering_one_event_pay_once_and_email_once(transitions):
     order = make_order()
-    event = make_event("checkout.session.completed", session_object(order), "evt_threads")
+    event = objects.event("checkout.session.completed", session_object(order), "evt_threads")
     statuses = []
 
     deliver_concurrently([event] * DELIVERIES, statuses)
@@ -94,7 +95,7 @@ def test_different_events_for_one_payment_racing_pay_once(transitions):
     order = make_order()
     paid = session_object(order)
     events = [
-        make_event(kind, paid, f"evt_{kind}_{n}")
+        objects.event(kind, paid, f"evt_{kind}_{n}")
         for n in range(DELIVERIES // 2)
         for kind in ("checkout.session.completed", "checkout.session.async_payment_succeeded")
     ]
@@ -117,7 +118,7 @@ def _deliver_in_child(event, deliveries, queue, transitions):
 
 def test_two_processes_delivering_one_event_pay_once_and_email_once(transitions):
     order = make_order()
-    event = make_event("checkout.session.completed", session_object(order), "evt_processes")
+    event = objects.event("checkout.session.completed", session_object(order), "evt_processes")
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
     connections.close_all()

@@ -20,9 +20,10 @@ from orders import services
 from orders.cart import Cart
 from orders.models import Order
 from orders.shoppers import SHOPPER_SESSION_KEY
-from orders.tests.helpers import stripe_signature
+from orders.tests.helpers import WEBHOOK_SECRET
 from products.models import Product
 from stripe_emulator.testing import EmulatorControl, stripe_client
+from stripe_emulator.webhooks import signature_header
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -126,7 +127,7 @@ def test_webhooks_and_success_pages_on_two_servers_pay_once(seeded_shop, stripe_
                         body,
                         {
                             "Content-Type": "application/json",
-                            "Stripe-Signature": stripe_signature(body),
+                            "Stripe-Signature": signature_header(body, WEBHOOK_SECRET),
                         },
                     )
                 )

@@ -9,7 +9,8 @@ from orders.cart import SESSION_KEY
 from orders.models import Order
 from orders.shoppers import SHOPPER_SESSION_KEY
 from orders.tests.factories import make_order, session_object
-from orders.tests.helpers import make_event, post_webhook
+from orders.tests.helpers import post_webhook
+from stripe_emulator import objects
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +88,7 @@ def test_verified_webhook_delivery(client):
     paid = session_object(make_order())
 
     def deliver():
-        return post_webhook(client, make_event("checkout.session.completed", paid))
+        return post_webhook(client, objects.event("checkout.session.completed", paid))
 
     assert queries(deliver) == WEBHOOK_PAYING_AN_ORDER
     assert queries(deliver) == WEBHOOK_FOR_A_PAID_ORDER

@@ -2,41 +2,26 @@
 
 import html
 import re
-import uuid
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group, Permission, User
-from django.contrib.sessions.backends.db import SessionStore
 from django.core import mail
 from django.urls import reverse
 
 from orders import refunds, services
-from orders.cart import Cart
 from orders.models import Order
-from orders.tests.helpers import post_webhook, transactions_open_at_each_stripe_call
+from orders.tests.helpers import (
+    pay_at_stripe,
+    post_webhook,
+    start_checkout,
+    transactions_open_at_each_stripe_call,
+)
 from stripe_emulator.testing import EmulatorControl, stripe_client
 
 pytestmark = pytest.mark.django_db
 
 Status = Order.Status
-CHECKOUT_URLS = services.CheckoutUrls(
-    success_url="http://testserver/success/?session_id={CHECKOUT_SESSION_ID}",
-    cancel_url="http://testserver/cancel/",
-)
-
-
-def start_checkout(*lines) -> Order:
-    """An order whose Checkout Session is open at Stripe, as a shopper's checkout leaves it."""
-    cart = Cart(SessionStore())
-    for product, quantity in lines:
-        cart.add(product.pk, quantity)
-    return services.create_checkout(cart, f"session:{uuid.uuid4().hex}", None, CHECKOUT_URLS)
-
-
-def pay_at_stripe(emulator, order: Order, outcome: str = "paid") -> None:
-    """The shopper pays on Stripe's page; no webhook reaches the shop."""
-    EmulatorControl(emulator.base_url).complete_session(order.stripe_checkout_session_id, outcome)
 
 
 def paid_order(emulator, product, quantity: int = 2) -> Order:

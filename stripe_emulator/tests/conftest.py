@@ -7,10 +7,9 @@ import stripe
 
 from stripe_emulator.server import StripeEmulator
 from stripe_emulator.testing import EmulatorControl, running_emulator, stripe_client
+from stripe_emulator.tests.helpers import API_KEY, WEBHOOK_SECRET
 from stripe_emulator.tests.receiver import WebhookReceiver
 
-WEBHOOK_SECRET = "whsec_emulator_suite"
-API_KEY = "sk_test_emulator_suite"
 FAST_RETRIES = (0.05, 0.1)
 
 

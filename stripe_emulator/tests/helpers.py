@@ -9,6 +9,8 @@ from typing import Any
 
 import stripe
 
+API_KEY = "sk_test_emulator_suite"
+WEBHOOK_SECRET = "whsec_emulator_suite"
 SUCCESS_URL = "http://shop.test/checkout/success/?session_id={CHECKOUT_SESSION_ID}"
 CANCEL_URL = "http://shop.test/basket/"
 

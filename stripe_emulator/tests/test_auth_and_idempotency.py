@@ -8,8 +8,7 @@ import pytest
 import stripe
 
 from stripe_emulator.testing import stripe_client
-from stripe_emulator.tests.conftest import API_KEY
-from stripe_emulator.tests.helpers import create_session, raw_json, session_params
+from stripe_emulator.tests.helpers import API_KEY, create_session, raw_json, session_params
 
 
 @pytest.mark.parametrize("api_key", ["sk_live_0123456789abcdef", "pk_test_123456", "garbage"])

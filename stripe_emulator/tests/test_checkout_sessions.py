@@ -7,8 +7,8 @@ import time
 import pytest
 import stripe
 
-from stripe_emulator.tests.conftest import API_KEY
 from stripe_emulator.tests.helpers import (
+    API_KEY,
     CANCEL_URL,
     SUCCESS_URL,
     create_session,

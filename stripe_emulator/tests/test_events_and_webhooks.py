@@ -11,13 +11,11 @@ from stripe_emulator.testing import (
     EmulatorControl,
     EmulatorControlError,
     running_emulator,
-    sign_payload,
     stripe_client,
 )
-from stripe_emulator.tests.conftest import API_KEY, WEBHOOK_SECRET
-from stripe_emulator.tests.helpers import create_session
+from stripe_emulator.tests.helpers import API_KEY, WEBHOOK_SECRET, create_session
 from stripe_emulator.tests.receiver import WebhookReceiver
-from stripe_emulator.webhooks import USER_AGENT
+from stripe_emulator.webhooks import USER_AGENT, signature_header
 
 
 def test_paying_sends_signed_events_the_sdk_verifies(client, control, receiver, emulator):
@@ -52,7 +50,7 @@ def test_paying_sends_signed_events_the_sdk_verifies(client, control, receiver, 
     assert second.headers["User-Agent"] == USER_AGENT
 
 
-def test_signature_matches_sign_payload(control, client, receiver, emulator):
+def test_signature_matches_signature_header(control, client, receiver, emulator):
     control.fire_event(create_session(client).id, "checkout.session.completed")
     emulator.wait_for_deliveries()
 
@@ -60,7 +58,7 @@ def test_signature_matches_sign_payload(control, client, receiver, emulator):
     header = request.headers["Stripe-Signature"]
     timestamp = int(header.split(",")[0].removeprefix("t="))
 
-    assert sign_payload(request.body, WEBHOOK_SECRET, timestamp) == header
+    assert signature_header(request.body, WEBHOOK_SECRET, timestamp) == header
     with pytest.raises(stripe.SignatureVerificationError):
         stripe.Webhook.construct_event(request.body, header, "whsec_wrong")
 

@@ -10,8 +10,13 @@ import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
 from stripe_emulator.testing import running_emulator, stripe_client
-from stripe_emulator.tests.conftest import API_KEY
-from stripe_emulator.tests.helpers import CANCEL_URL, create_session, line_item, raw_request
+from stripe_emulator.tests.helpers import (
+    API_KEY,
+    CANCEL_URL,
+    create_session,
+    line_item,
+    raw_request,
+)
 
 
 def post_form(url: str, fields: dict[str, str]) -> tuple[int, dict[str, str], str]:

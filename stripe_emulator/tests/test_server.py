@@ -13,8 +13,7 @@ import stripe
 
 from stripe_emulator import StripeEmulator
 from stripe_emulator.testing import emulator_fixture, running_emulator, stripe_client
-from stripe_emulator.tests.conftest import API_KEY
-from stripe_emulator.tests.helpers import create_session, session_params
+from stripe_emulator.tests.helpers import API_KEY, create_session, session_params
 from stripe_emulator.tests.receiver import WebhookReceiver
 
 REPOSITORY = Path(__file__).resolve().parents[2]

@@ -22,6 +22,7 @@ from orders.models import Order, OrderItem, StripeEvent, new_reference
 from orders.money import to_cents
 from products.models import Product
 from products.seed import STARTER_PRODUCTS
+from stripe_emulator import objects
 
 EDITOR_MODEL_PERMISSIONS = [
     ("products", "add_product"),
@@ -260,32 +261,22 @@ def demo_event(event_id: str, event_type: str, order: Order, received_at) -> dic
     """An event shaped like the one Stripe would have sent for this demo order."""
     paid = order.status in (Order.Status.PAID, Order.Status.REFUNDED)
     if event_type == "charge.refunded":
-        data_object = {
-            "object": "charge",
-            "payment_intent": order.stripe_payment_intent_id,
-            "amount": to_cents(order.total),
-            "amount_refunded": to_cents(order.total),
-            "refunded": True,
-            "currency": order.currency,
-        }
+        data_object = objects.charge(
+            f"ch_test_demo_{order.reference}",
+            amount=to_cents(order.total),
+            amount_refunded=to_cents(order.total),
+            currency=order.currency,
+            payment_intent=order.stripe_payment_intent_id,
+        )
     else:
-        data_object = {
-            "id": order.stripe_checkout_session_id,
-            "object": "checkout.session",
-            "status": "expired" if event_type == "checkout.session.expired" else "complete",
-            "payment_status": "paid" if paid else "unpaid",
-            "client_reference_id": order.reference,
-            "amount_subtotal": to_cents(order.total),
-            "amount_total": to_cents(order.total),
-            "currency": order.currency,
-            "customer_details": {"email": order.customer_email},
-            "payment_intent": order.stripe_payment_intent_id or None,
-        }
-    return {
-        "id": event_id,
-        "object": "event",
-        "type": event_type,
-        "created": int(received_at.timestamp()),
-        "livemode": False,
-        "data": {"object": data_object},
-    }
+        data_object = objects.checkout_session(
+            order.stripe_checkout_session_id,
+            status="expired" if event_type == "checkout.session.expired" else "complete",
+            payment_status="paid" if paid else "unpaid",
+            amount_total=to_cents(order.total),
+            currency=order.currency,
+            client_reference_id=order.reference,
+            customer_email=order.customer_email,
+            payment_intent=order.stripe_payment_intent_id or None,
+        )
+    return objects.event(event_type, data_object, event_id, created=int(received_at.timestamp()))

@@ -1,8 +1,5 @@
-import hashlib
-import hmac
 import json
 import secrets
-import time
 import urllib.error
 import urllib.request
 
@@ -10,6 +7,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from orders.models import Order
+from stripe_emulator import objects
+from stripe_emulator.webhooks import signature_header
 
 DEFAULT_URL = "http://127.0.0.1:8000/webhook/"
 CHECKOUT_EVENTS = {
@@ -27,35 +26,27 @@ def payment_intent_of(order: Order) -> str:
 
 
 def checkout_session_object(order: Order, status: str, payment_status: str) -> dict:
-    return {
-        "id": order.stripe_checkout_session_id,
-        "object": "checkout.session",
-        "mode": "payment",
-        "status": status,
-        "payment_status": payment_status,
-        "amount_subtotal": order.total_in_cents,
-        "amount_total": order.total_in_cents,
-        "currency": order.currency,
-        "client_reference_id": order.reference,
-        "metadata": {"order_reference": order.reference},
-        "customer_email": order.customer_email or None,
-        "customer_details": {"email": order.customer_email or None},
-        "payment_intent": None if status == "expired" else payment_intent_of(order),
-    }
+    return objects.checkout_session(
+        order.stripe_checkout_session_id,
+        status=status,
+        payment_status=payment_status,
+        amount_total=order.total_in_cents,
+        currency=order.currency,
+        client_reference_id=order.reference,
+        metadata={"order_reference": order.reference},
+        customer_email=order.customer_email or None,
+        payment_intent=None if status == "expired" else payment_intent_of(order),
+    )
 
 
 def charge_object(order: Order) -> dict:
-    return {
-        "id": f"ch_simulated_{order.reference}",
-        "object": "charge",
-        "amount": order.total_in_cents,
-        "amount_captured": order.total_in_cents,
-        "amount_refunded": order.total_in_cents,
-        "refunded": True,
-        "currency": order.currency,
-        "payment_intent": order.stripe_payment_intent_id,
-        "status": "succeeded",
-    }
+    return objects.charge(
+        f"ch_simulated_{order.reference}",
+        amount=order.total_in_cents,
+        amount_refunded=order.total_in_cents,
+        currency=order.currency,
+        payment_intent=order.stripe_payment_intent_id,
+    )
 
 
 def build_event(order: Order, event: str) -> dict:
@@ -65,20 +56,7 @@ def build_event(order: Order, event: str) -> dict:
     else:
         event_type, status, payment_status = CHECKOUT_EVENTS[event]
         data_object = checkout_session_object(order, status, payment_status)
-    return {
-        "id": f"evt_simulated_{secrets.token_hex(12)}",
-        "object": "event",
-        "type": event_type,
-        "created": int(time.time()),
-        "livemode": False,
-        "data": {"object": data_object},
-    }
-
-
-def signature_header(body: bytes, secret: str, timestamp: int) -> str:
-    """Stripe's scheme: HMAC-SHA256 of "{timestamp}.{body}" with the endpoint's secret."""
-    signed = f"{timestamp}.".encode() + body
-    return f"t={timestamp},v1={hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()}"
+    return objects.event(event_type, data_object, f"evt_simulated_{secrets.token_hex(12)}")
 
 
 class Command(BaseCommand):
@@ -118,7 +96,7 @@ class Command(BaseCommand):
                 "simulate a completed payment first."
             )
         body = json.dumps(build_event(order, event)).encode()
-        status, answer = self.post(url, body, signature_header(body, secret, int(time.time())))
+        status, answer = self.post(url, body, signature_header(body, secret))
         self.stdout.write(f"{status} {answer}")
         if status >= 300:
             raise CommandError(f"The webhook answered {status}.")
