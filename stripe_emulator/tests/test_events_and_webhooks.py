@@ -50,7 +50,9 @@ def test_paying_sends_signed_events_the_sdk_verifies(client, control, receiver, 
     assert second.headers["User-Agent"] == USER_AGENT
 
 
-def test_signature_matches_signature_header(control, client, receiver, emulator):
+def test_delivered_signature_is_the_shared_helpers_and_verifies_with_stripes_sdk(
+    control, client, receiver, emulator
+):
     control.fire_event(create_session(client).id, "checkout.session.completed")
     emulator.wait_for_deliveries()
 
@@ -59,6 +61,7 @@ def test_signature_matches_signature_header(control, client, receiver, emulator)
     timestamp = int(header.split(",")[0].removeprefix("t="))
 
     assert signature_header(request.body, WEBHOOK_SECRET, timestamp) == header
+    assert stripe.WebhookSignature.verify_header(request.body.decode(), header, WEBHOOK_SECRET)
     with pytest.raises(stripe.SignatureVerificationError):
         stripe.Webhook.construct_event(request.body, header, "whsec_wrong")
 
