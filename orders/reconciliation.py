@@ -98,16 +98,14 @@ def _cancel_checkouts_that_never_opened(
     Stripe failed, or its answer was lost, and the shopper did not click again. Any session
     Stripe did open for such an order expired at the same moment, so nobody can pay it.
     """
-    orders = Order.objects.filter(
-        status=Status.PENDING, stripe_checkout_session_id=None, checkout_expires_at__lte=now
-    )
+    orders = Order.objects.overdue_checkouts(now).filter(stripe_checkout_session_id=None)
     if since is not None:
         orders = orders.filter(created_at__gte=now - since)
     changes = []
     for reference in orders.order_by("created_at", "pk").values_list("reference", flat=True):
         cancelled = dry_run or Order.objects.filter(
-            reference=reference, status=Status.PENDING, stripe_checkout_session_id=None
-        ).update(status=Status.CANCELLED, checkout_open=False, updated_at=now)
+            reference=reference, stripe_checkout_session_id=None
+        ).cancel(now)
         if cancelled:
             changes.append(StatusChange(reference, Status.PENDING, Status.CANCELLED))
     return changes
@@ -143,12 +141,7 @@ def _apply(session: CheckoutSession) -> tuple[str, Order]:
 
 def _is_abandoned(order: Order, session: CheckoutSession, now: datetime) -> bool:
     """Still open at Stripe and in the shop after the time the shop gave the shopper."""
-    return (
-        order.status == Status.PENDING
-        and order.checkout_open
-        and session.status == "open"
-        and order.checkout_expires_at <= now
-    )
+    return order.is_checkout_overdue(now) and session.status == "open"
 
 
 def _report_failure(order: Order, error: Exception) -> CheckFailure:

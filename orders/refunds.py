@@ -7,7 +7,7 @@ from products.templatetags.shop_tags import usd
 
 from . import stripe_gateway
 from .models import Order
-from .money import from_cents, to_cents
+from .money import to_cents
 
 logger = logging.getLogger(__name__)
 
@@ -20,14 +20,6 @@ class RefundError(Exception):
         self.user_message = user_message
 
 
-def refundable_amount(order: Order) -> Decimal:
-    """What Stripe can still give back of what it charged, as far as the shop has heard."""
-    if order.charged_cents is None:
-        # Charged in another currency: amounts typed here in dollars would be wrong there.
-        return Decimal("0")
-    return from_cents(order.charged_cents) - order.amount_refunded
-
-
 def refund_order(order: Order, amount: Decimal | None, request_token: str) -> str:
     """Ask Stripe to refund `amount` (everything left when None); return Stripe's refund id.
 
@@ -36,17 +28,9 @@ def refund_order(order: Order, amount: Decimal | None, request_token: str) -> st
     The order itself does not change here: it shows the refund once Stripe's charge.refunded
     event arrives, so the admin never claims money went back that Stripe has not returned.
     """
-    if order.status != Order.Status.PAID or not order.stripe_payment_intent_id:
-        raise RefundError(
-            f"Order {order.reference} is {order.get_status_display().lower()}; "
-            "only paid orders can be refunded."
-        )
-    if order.charged_cents is None:
-        raise RefundError(
-            f"Stripe charged order {order.reference} in a currency other than the shop currency; "
-            "refund it from the Stripe dashboard."
-        )
-    left = refundable_amount(order)
+    if not order.is_refundable:
+        raise RefundError(_why_not_refundable(order))
+    left = order.amount_refundable
     amount = left if amount is None else amount
     if not Decimal("0") < amount <= left:
         raise RefundError(f"Choose an amount from $0.01 to {usd(left)}.")
@@ -64,3 +48,17 @@ def refund_order(order: Order, amount: Decimal | None, request_token: str) -> st
         order.stripe_payment_intent_id,
     )
     return refund_id
+
+
+def _why_not_refundable(order: Order) -> str:
+    if order.status != Order.Status.PAID or not order.stripe_payment_intent_id:
+        return (
+            f"Order {order.reference} is {order.get_status_display().lower()}; "
+            "only paid orders can be refunded."
+        )
+    if order.charged_cents is None:
+        return (
+            f"Stripe charged order {order.reference} in a currency other than the shop currency; "
+            "refund it from the Stripe dashboard."
+        )
+    return f"Order {order.reference} has nothing left to refund."

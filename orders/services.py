@@ -21,13 +21,6 @@ from .stripe_gateway import CheckoutSession, StripeError, StripeRejected
 logger = logging.getLogger(__name__)
 
 Status = Order.Status
-# A paid order never goes back; these are the only moves an order can make.
-ALLOWED_SOURCES = {
-    Status.PAID: [Status.PENDING, Status.CANCELLED],
-    Status.FAILED: [Status.PENDING],
-    Status.CANCELLED: [Status.PENDING],
-    Status.REFUNDED: [Status.PAID],
-}
 # Stripe needs expires_at at least 30 minutes ahead when the request arrives; the
 # extra minute covers the time between creating the order and Stripe receiving it.
 EXPIRY_ALLOWANCE = timedelta(minutes=1)
@@ -69,7 +62,7 @@ def create_checkout(cart: Cart, owner_key: str, user, urls: CheckoutUrls) -> Ord
                 order = _create_pending_order(lines, fingerprint, owner_key, user)
             except IntegrityError:
                 continue
-        elif order.cart_fingerprint != fingerprint or _checkout_expiring(order):
+        elif order.cart_fingerprint != fingerprint or order.checkout_expires_soon:
             _close_checkout(order)
             continue
         return _ensure_stripe_session(order, lines, urls)
@@ -77,13 +70,7 @@ def create_checkout(cart: Cart, owner_key: str, user, urls: CheckoutUrls) -> Ord
 
 
 def _open_order_for(owner_key: str) -> Order | None:
-    return Order.objects.filter(
-        owner_key=owner_key, status=Status.PENDING, checkout_open=True
-    ).first()
-
-
-def _checkout_expiring(order: Order) -> bool:
-    return order.checkout_expires_at <= timezone.now() + timedelta(minutes=2)
+    return Order.objects.owned_by(owner_key).open_checkouts().first()
 
 
 @transaction.atomic
@@ -151,9 +138,7 @@ def _ensure_stripe_session(order: Order, lines: list[CartLine], urls: CheckoutUr
             return order
         if isinstance(error, StripeRejected):
             # Stripe refused the request itself and opened nothing: the next click starts over.
-            Order.objects.filter(
-                pk=order.pk, status=Status.PENDING, stripe_checkout_session_id__isnull=True
-            ).update(status=Status.CANCELLED, checkout_open=False, updated_at=timezone.now())
+            Order.objects.filter(pk=order.pk, stripe_checkout_session_id__isnull=True).cancel()
         # Otherwise Stripe may have opened the session and only its answer was lost. The order
         # stays open without a Checkout page, and the next click asks again with the same
         # idempotency key, so Stripe hands back that session instead of opening a second one.
@@ -190,9 +175,7 @@ def _close_checkout(order: Order) -> None:
             raise CheckoutUnavailable(
                 "We could not update your checkout. Your cart is saved; please try again."
             ) from error
-    Order.objects.filter(pk=order.pk, status=Status.PENDING, checkout_open=True).update(
-        status=Status.CANCELLED, checkout_open=False, updated_at=timezone.now()
-    )
+    Order.objects.filter(pk=order.pk).open_checkouts().cancel()
 
 
 def expire_checkout(order: Order) -> Order:
@@ -235,9 +218,11 @@ def apply_checkout_session(session: CheckoutSession, stripe_event_id: str | None
         for field, value in changes.items():
             setattr(order, field, value)
         target = _status_reported(session)
-        moved = target is not None and _move(order, target)
+        moved = target is not None and order.move_to(target)
         if moved and target == Status.PAID:
             _record_charge(order, session, stripe_event_id)
+            paid = order.pk
+            transaction.on_commit(lambda: emails.send_order_confirmation(paid))
         if changes or moved:
             order.save()
     return order
@@ -269,7 +254,7 @@ def _flag_for_review(order: Order, reason: str, stripe_event_id: str | None) -> 
 def status_after(order: Order, session: CheckoutSession) -> str:
     """The status apply_checkout_session would give the order for this answer from Stripe."""
     target = _status_reported(session)
-    return target if target is not None and _can_move(order.status, target) else order.status
+    return target if target is not None and order.can_move_to(target) else order.status
 
 
 def _status_reported(session: CheckoutSession) -> str | None:
@@ -280,32 +265,6 @@ def _status_reported(session: CheckoutSession) -> str | None:
     if session.status == "expired":
         return Status.CANCELLED
     return None
-
-
-def _can_move(current: str, target: str) -> bool:
-    return current != target and current in ALLOWED_SOURCES[target]
-
-
-def _move(order: Order, target: str) -> bool:
-    """Change a locked order's status when the move is allowed; say whether it moved."""
-    if not _can_move(order.status, target):
-        return False
-    logger.info(
-        "Order %s: %s -> %s (Checkout Session %s)",
-        order.reference,
-        order.status,
-        target,
-        order.stripe_checkout_session_id,
-        extra={
-            "order_reference": order.reference,
-            "checkout_session_id": order.stripe_checkout_session_id,
-        },
-    )
-    order.status = target
-    if target == Status.PAID:
-        order.paid_at = timezone.now()
-        transaction.on_commit(lambda: emails.send_order_confirmation(order.pk))
-    return True
 
 
 def apply_refund(
@@ -342,7 +301,7 @@ def apply_refund(
             refunded = min(charge.amount_refunded, charge.amount)
             order.amount_refunded = max(order.amount_refunded, from_cents(refunded))
             if refunded == charge.amount:
-                _move(order, Status.REFUNDED)
+                order.move_to(Status.REFUNDED)
         order.save()
     return order
 
@@ -481,9 +440,11 @@ def claim_anonymous_orders(anonymous_key: str, user) -> int:
     signed_in = f"user:{user.pk}"
     claimed = Order.objects.filter(owner_key=anonymous_key)
     for _attempt in range(3):
-        open_checkouts = Order.objects.filter(
-            owner_key__in=[anonymous_key, signed_in], status=Status.PENDING, checkout_open=True
-        ).order_by("created_at", "pk")
+        open_checkouts = (
+            Order.objects.owned_by(anonymous_key, signed_in)
+            .open_checkouts()
+            .order_by("created_at", "pk")
+        )
         for older in list(open_checkouts)[:-1]:
             _retire_checkout(older)
         try:
@@ -492,9 +453,7 @@ def claim_anonymous_orders(anonymous_key: str, user) -> int:
         except IntegrityError:
             # Another tab opened a checkout meanwhile; look again.
             continue
-    return claimed.exclude(status=Status.PENDING, checkout_open=True).update(
-        owner_key=signed_in, user=user
-    )
+    return claimed.exclude(pk__in=claimed.open_checkouts()).update(owner_key=signed_in, user=user)
 
 
 def _retire_checkout(order: Order) -> None:
@@ -513,6 +472,4 @@ def _retire_checkout(order: Order) -> None:
                 "checkout_session_id": order.stripe_checkout_session_id,
             },
         )
-        Order.objects.filter(pk=order.pk, status=Status.PENDING, checkout_open=True).update(
-            status=Status.CANCELLED, checkout_open=False, updated_at=timezone.now()
-        )
+        Order.objects.filter(pk=order.pk).open_checkouts().cancel()
