@@ -332,7 +332,10 @@ def test_an_order_stripe_charged_in_another_currency_is_refunded_from_stripes_da
 ):
     Order.objects.filter(pk=order.pk).update(charged_currency="eur", review_reasons="In EUR.")
 
-    response = manager_client.post(refund_url(order), {"amount": ""})
+    # A form opened before the order was flagged, say, in another tab.
+    response = manager_client.post(
+        refund_url(order), {"amount": "", "refund_token": "opened-before-it-was-flagged"}
+    )
 
     assert messages_on(response) == [
         f"Stripe charged order {order.reference} in a currency other than the shop currency; "
