@@ -1,13 +1,16 @@
-"""Refunds staff ask for in the admin; Stripe's charge.refunded webhook records them."""
+"""Refunds: staff ask Stripe for them in the admin; Stripe's charge.refunded event records them."""
 
 import logging
 from decimal import Decimal
 
+from django.db import transaction
+
 from products.templatetags.shop_tags import usd
 
-from . import stripe_gateway
+from . import payments, stripe_gateway
 from .models import Order
-from .money import to_cents
+from .money import from_cents, to_cents
+from .stripe_gateway import CheckoutSession
 
 logger = logging.getLogger(__name__)
 
@@ -62,3 +65,57 @@ def _why_not_refundable(order: Order) -> str:
             "refund it from the Stripe dashboard."
         )
     return f"Order {order.reference} has nothing left to refund."
+
+
+def apply_refund(
+    charge: stripe_gateway.Charge,
+    session: CheckoutSession | None = None,
+    stripe_event_id: str | None = None,
+) -> Order:
+    """Record a refund Stripe reports, never more than the order was charged.
+
+    `session` is the charge's Checkout Session, asked of Stripe beforehand when no order knew
+    the payment yet: this function never calls Stripe, since it runs inside transactions.
+    """
+    with transaction.atomic():
+        if session is not None:
+            payments.apply_checkout_session(session, stripe_event_id)
+        order = (
+            Order.objects.select_for_update()
+            .filter(stripe_payment_intent_id=charge.payment_intent_id)
+            .first()
+        )
+        if order is None:
+            raise payments.UnknownCheckoutSession(charge.payment_intent_id)
+        if charge.currency != order.currency or charge.amount != order.charged_cents:
+            payments.flag_for_review(
+                order, _unmatched_charge_reason(order, charge), stripe_event_id
+            )
+        else:
+            if charge.amount_refunded > charge.amount:
+                payments.flag_for_review(
+                    order,
+                    f"Stripe reported {usd(from_cents(charge.amount_refunded))} refunded of a "
+                    f"{usd(from_cents(charge.amount))} charge; the order shows all of the "
+                    "charge refunded, and no more.",
+                    stripe_event_id,
+                )
+            refunded = min(charge.amount_refunded, charge.amount)
+            order.amount_refunded = max(order.amount_refunded, from_cents(refunded))
+            if refunded == charge.amount:
+                order.move_to(Order.Status.REFUNDED)
+        order.save()
+    return order
+
+
+def _unmatched_charge_reason(order: Order, charge: stripe_gateway.Charge) -> str:
+    charged = order.charged_cents
+    was_charged = (
+        usd(from_cents(charged)) if charged is not None else f"in {order.charged_currency.upper()}"
+    )
+    currency = charge.currency.upper() or "an unreadable currency"
+    return (
+        f"Stripe reported {charge.amount_refunded} refunded of a charge of {charge.amount} "
+        f"(smallest units of {currency}), but this order was charged {was_charged}; "
+        "the order does not show that refund."
+    )

@@ -11,7 +11,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.core import mail
 from django.urls import reverse
 
-from orders import refunds, services
+from orders import checkout, payments, refunds
 from orders.cart import Cart
 from orders.models import Order
 from orders.tests.helpers import post_webhook, transactions_open_at_each_stripe_call
@@ -20,7 +20,7 @@ from stripe_emulator.testing import EmulatorControl, stripe_client
 pytestmark = pytest.mark.django_db
 
 Status = Order.Status
-CHECKOUT_URLS = services.CheckoutUrls(
+CHECKOUT_URLS = checkout.CheckoutUrls(
     success_url="http://testserver/success/?session_id={CHECKOUT_SESSION_ID}",
     cancel_url="http://testserver/cancel/",
 )
@@ -31,7 +31,7 @@ def start_checkout(*lines) -> Order:
     cart = Cart(SessionStore())
     for product, quantity in lines:
         cart.add(product.pk, quantity)
-    return services.create_checkout(cart, f"session:{uuid.uuid4().hex}", None, CHECKOUT_URLS)
+    return checkout.create_checkout(cart, f"session:{uuid.uuid4().hex}", None, CHECKOUT_URLS)
 
 
 def pay_at_stripe(emulator, order: Order, outcome: str = "paid") -> None:
@@ -42,7 +42,7 @@ def pay_at_stripe(emulator, order: Order, outcome: str = "paid") -> None:
 def paid_order(emulator, product, quantity: int = 2) -> Order:
     order = start_checkout((product, quantity))
     pay_at_stripe(emulator, order)
-    return services.fulfill_checkout(order.stripe_checkout_session_id)
+    return payments.fulfill_checkout(order)
 
 
 def stripe_events(emulator, event_type: str) -> list[dict]:
