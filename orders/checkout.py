@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from . import payments, stripe_gateway
 from .cart import Cart, CartLine
+from .errors import ShopError
 from .models import Order, OrderItem
 from .money import to_cents
 from .stripe_gateway import StripeError, StripeRejected
@@ -22,10 +23,8 @@ logger = logging.getLogger(__name__)
 EXPIRY_ALLOWANCE = timedelta(minutes=1)
 
 
-class CheckoutError(Exception):
-    def __init__(self, user_message: str):
-        super().__init__(user_message)
-        self.user_message = user_message
+class CheckoutError(ShopError):
+    """The cart cannot be paid for as it is."""
 
 
 class CheckoutUnavailable(CheckoutError):

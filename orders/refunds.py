@@ -8,6 +8,7 @@ from django.db import transaction
 from products.templatetags.shop_tags import usd
 
 from . import payments, stripe_gateway
+from .errors import ShopError
 from .models import Order
 from .money import from_cents, to_cents
 from .stripe_gateway import CheckoutSession
@@ -15,12 +16,8 @@ from .stripe_gateway import CheckoutSession
 logger = logging.getLogger(__name__)
 
 
-class RefundError(Exception):
+class RefundError(ShopError):
     """The refund cannot be asked for; `user_message` says why and what to do instead."""
-
-    def __init__(self, user_message: str):
-        super().__init__(user_message)
-        self.user_message = user_message
 
 
 def refund_order(order: Order, amount: Decimal | None, request_token: str) -> str:

@@ -15,6 +15,7 @@ from config import json_bodies
 
 from . import checkout, payments, selectors, shoppers, stripe_gateway, webhooks
 from .cart import Cart, CartError
+from .errors import ShopError
 from .forms import SignUpForm
 from .models import Order, StripeEvent
 
@@ -137,7 +138,7 @@ def create_checkout_session(request):
         order = checkout.create_checkout(
             cart, shoppers.owner_key(request), request.user, _checkout_urls(request)
         )
-    except (CartError, checkout.CheckoutError) as error:
+    except ShopError as error:
         status = 503 if isinstance(error, checkout.CheckoutUnavailable) else 400
         if status == 503 and request.session.session_key:
             # Django drops a session's changes on any 5xx answer; the shopper id made for this
