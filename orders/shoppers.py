@@ -1,5 +1,8 @@
 """Who is shopping: a signed-in user, or a browser known by its shopper cookie.
 
+Orders are filed under the shopper's owner key, built only here: `user:<id>` for an account,
+`session:<id>` for a browser. Signing in hands the browser's orders to the account.
+
 Every browser carries a random shopper id in a long-lived cookie from its first response on.
 Requests a browser sends at the same moment (a double click, two tabs) therefore agree on who
 is shopping without anything being written first, and a checkout's order belongs to the browser
@@ -110,7 +113,7 @@ def claim_anonymous_orders(anonymous_key: str, user) -> int:
     the older is expired at Stripe and cancelled, so no payable session is left out of sight.
     """
     signed_in = user_key(user)
-    claimed = Order.objects.filter(owner_key=anonymous_key)
+    claimed = Order.objects.owned_by(anonymous_key)
     for _attempt in range(3):
         open_checkouts = (
             Order.objects.owned_by(anonymous_key, signed_in)
