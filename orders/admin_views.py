@@ -25,19 +25,12 @@ from products.templatetags.shop_tags import usd
 
 from . import refunds, stripe_gateway
 from .forms import RefundForm
-from .models import NEEDS_REVIEW, Order, StripeEvent
+from .models import Order, OrderQuerySet, StripeEvent
 from .money import from_cents
 
-# An unpaid checkout this old is worth a look: Stripe Checkout pages last 30 minutes.
-STALE_PENDING_AFTER = timedelta(hours=1)
 FAILED_EVENTS_SHOWN = 5
 # Spreadsheet programs run a cell starting with one of these as a formula (OWASP: CSV injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def stale_pending(now: datetime) -> Q:
-    """Orders still waiting for payment long after their Checkout page should have closed."""
-    return Q(status=Order.Status.PENDING, created_at__lt=now - STALE_PENDING_AFTER)
 
 
 class OrderPermissionPolicy(ModelPermissionPolicy):
@@ -89,11 +82,7 @@ class OrderInspectView(InspectView):
 
     @cached_property
     def can_refund(self) -> bool:
-        return (
-            self.object.status == Order.Status.PAID
-            and refunds.refundable_amount(self.object) > 0
-            and self.user_has_permission("refund")
-        )
+        return self.object.is_refundable and self.user_has_permission("refund")
 
     def get_status_display_value(self):
         if self.object.is_payment_processing:
@@ -162,18 +151,17 @@ class RefundView(BaseObjectMixin, PermissionCheckedMixin, WagtailAdminTemplateMi
 
     @cached_property
     def refundable(self) -> Decimal:
-        return refunds.refundable_amount(self.object)
+        return self.object.amount_refundable
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "refundable": self.refundable}
 
     def get_context_data(self, **kwargs):
-        is_refundable = self.object.status == Order.Status.PAID and self.refundable > 0
         return super().get_context_data(
             order=self.object,
             order_url=self.order_url,
             refundable=self.refundable,
-            is_refundable=is_refundable,
+            is_refundable=self.object.is_refundable,
             **kwargs,
         )
 
@@ -233,8 +221,8 @@ def dashboard_figures(index_url: str, now: datetime) -> list[DashboardFigure]:
         today_revenue=Sum(net, filter=paid_today, default=Decimal("0")),
         week_count=Count("pk", filter=paid_this_week),
         week_revenue=Sum(net, filter=paid_this_week, default=Decimal("0")),
-        stale_count=Count("pk", filter=stale_pending(now)),
-        review_count=Count("pk", filter=NEEDS_REVIEW),
+        stale_count=Count("pk", filter=OrderQuerySet.pending_for_over_an_hour_q(now)),
+        review_count=Count("pk", filter=OrderQuerySet.needs_review_q()),
     )
 
     def listing(**filters) -> str:

@@ -8,15 +8,14 @@ from django.conf import settings
 
 from products.models import Product
 
+from .errors import ShopError
 from .money import to_cents
 
 SESSION_KEY = "cart"
 
 
-class CartError(Exception):
-    def __init__(self, user_message: str):
-        super().__init__(user_message)
-        self.user_message = user_message
+class CartError(ShopError):
+    """The cart cannot change as asked."""
 
 
 @dataclass(frozen=True)

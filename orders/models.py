@@ -1,21 +1,71 @@
 import hashlib
+import logging
 import secrets
+from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from products.templatetags.shop_tags import usd
 
 from .money import from_cents, to_cents
 
+logger = logging.getLogger(__name__)
+
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+# A checkout this close to its expiry is not offered again: the shopper could not finish paying.
+EXPIRING_WITHIN = timedelta(minutes=2)
+# An unpaid checkout this old is worth a look for staff: Stripe Checkout pages last 30 minutes.
+LONG_PENDING_AFTER = timedelta(hours=1)
 
 
 def new_reference() -> str:
     """A public order reference that cannot be guessed: about 80 bits of randomness."""
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(16))
+
+
+class OrderQuerySet(models.QuerySet):
+    """The sets of orders the shop asks for, each defined here once."""
+
+    @staticmethod
+    def needs_review_q() -> Q:
+        """Orders with a reason for staff to look at them (a condition, for counts and filters)."""
+        return ~Q(review_reasons="")
+
+    @staticmethod
+    def pending_for_over_an_hour_q(now: datetime) -> Q:
+        """Orders still waiting for payment long after their Checkout page should have closed."""
+        return Q(status=Order.Status.PENDING, created_at__lt=now - LONG_PENDING_AFTER)
+
+    def owned_by(self, *owner_keys: str) -> "OrderQuerySet":
+        return self.filter(owner_key__in=owner_keys)
+
+    def open_checkouts(self) -> "OrderQuerySet":
+        """Pending orders whose Checkout page the shopper may still be sent to."""
+        return self.filter(status=Order.Status.PENDING, checkout_open=True)
+
+    def overdue_checkouts(self, now: datetime) -> "OrderQuerySet":
+        """Open checkouts past the time the shop gave the shopper: to be closed."""
+        return self.open_checkouts().filter(checkout_expires_at__lte=now)
+
+    def pending_for_over_an_hour(self, now: datetime) -> "OrderQuerySet":
+        return self.filter(self.pending_for_over_an_hour_q(now))
+
+    def needing_review(self) -> "OrderQuerySet":
+        return self.filter(self.needs_review_q())
+
+    def cancel(self, now: datetime | None = None) -> int:
+        """Cancel the pending orders of this set and close their checkouts in one conditional
+        UPDATE, the move no lock is needed for; return how many were cancelled."""
+        return self.filter(status=Order.Status.PENDING).update(
+            status=Order.Status.CANCELLED,
+            checkout_open=False,
+            updated_at=now or timezone.now(),
+        )
 
 
 class Order(models.Model):
@@ -25,6 +75,14 @@ class Order(models.Model):
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
         REFUNDED = "refunded", "Refunded"
+
+    # A paid order never goes back; these are the only moves an order can make, from these sources.
+    ALLOWED_SOURCES = {
+        Status.PAID: [Status.PENDING, Status.CANCELLED],
+        Status.FAILED: [Status.PENDING],
+        Status.CANCELLED: [Status.PENDING],
+        Status.REFUNDED: [Status.PAID],
+    }
 
     reference = models.CharField(max_length=16, unique=True, default=new_reference)
     status = models.CharField(
@@ -80,6 +138,8 @@ class Order(models.Model):
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OrderQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -174,9 +234,60 @@ class Order(models.Model):
     def is_owned_by(self, owner_key: str) -> bool:
         return secrets.compare_digest(self.owner_key, owner_key)
 
+    @property
+    def checkout_expires_soon(self) -> bool:
+        """Too close to its expiry to send the shopper to: they could not finish paying."""
+        return self.checkout_expires_at <= timezone.now() + EXPIRING_WITHIN
 
-# Orders with a reason for staff to look at them.
-NEEDS_REVIEW = ~Q(review_reasons="")
+    def is_checkout_overdue(self, now: datetime) -> bool:
+        """One of Order.objects.overdue_checkouts(now)."""
+        return (
+            self.status == self.Status.PENDING
+            and self.checkout_open
+            and self.checkout_expires_at <= now
+        )
+
+    @property
+    def amount_refundable(self) -> Decimal:
+        """What Stripe can still give back of what it charged, as far as the shop has heard."""
+        if self.charged_cents is None:
+            # Charged in another currency: amounts typed here in dollars would be wrong there.
+            return Decimal("0")
+        return from_cents(self.charged_cents) - self.amount_refunded
+
+    @property
+    def is_refundable(self) -> bool:
+        """Paid, with a payment Stripe can refund, and something of it left to give back."""
+        return (
+            self.status == self.Status.PAID
+            and bool(self.stripe_payment_intent_id)
+            and self.amount_refundable > 0
+        )
+
+    def can_move_to(self, status: str) -> bool:
+        return self.status != status and self.status in self.ALLOWED_SOURCES.get(status, ())
+
+    def move_to(self, status: str) -> bool:
+        """Change the status of this order, locked by the caller, if the move is allowed; say
+        whether it moved. The caller saves the order and, after commit, sends what the move
+        calls for (the confirmation email)."""
+        if not self.can_move_to(status):
+            return False
+        logger.info(
+            "Order %s: %s -> %s (Checkout Session %s)",
+            self.reference,
+            self.status,
+            status,
+            self.stripe_checkout_session_id,
+            extra={
+                "order_reference": self.reference,
+                "checkout_session_id": self.stripe_checkout_session_id,
+            },
+        )
+        self.status = status
+        if status == self.Status.PAID:
+            self.paid_at = timezone.now()
+        return True
 
 
 class OrderItem(models.Model):

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from . import emails, services, stripe_gateway
+from . import emails, payments, stripe_gateway
 from .models import Order
 from .stripe_gateway import CheckoutSession, StripeError
 
@@ -65,7 +65,7 @@ def reconcile_orders(
     """Ask Stripe about each order in scope and apply what it says; cancel abandoned checkouts.
 
     Stripe is asked outside any transaction, so a slow Stripe never holds an order that a
-    webhook wants. Its answer is applied through services.apply_checkout_session, which locks
+    webhook wants. Its answer is applied through payments.apply_checkout_session, which locks
     the order only for that moment and moves it only forward: runs on several hosts at once
     make each move, and send each email, once. An order that fails for any reason rolls back
     alone and is reported; the run goes on with the next one.
@@ -98,16 +98,14 @@ def _cancel_checkouts_that_never_opened(
     Stripe failed, or its answer was lost, and the shopper did not click again. Any session
     Stripe did open for such an order expired at the same moment, so nobody can pay it.
     """
-    orders = Order.objects.filter(
-        status=Status.PENDING, stripe_checkout_session_id=None, checkout_expires_at__lte=now
-    )
+    orders = Order.objects.overdue_checkouts(now).filter(stripe_checkout_session_id=None)
     if since is not None:
         orders = orders.filter(created_at__gte=now - since)
     changes = []
     for reference in orders.order_by("created_at", "pk").values_list("reference", flat=True):
         cancelled = dry_run or Order.objects.filter(
-            reference=reference, status=Status.PENDING, stripe_checkout_session_id=None
-        ).update(status=Status.CANCELLED, checkout_open=False, updated_at=now)
+            reference=reference, stripe_checkout_session_id=None
+        ).cancel(now)
         if cancelled:
             changes.append(StatusChange(reference, Status.PENDING, Status.CANCELLED))
     return changes
@@ -116,13 +114,13 @@ def _cancel_checkouts_that_never_opened(
 def _reconcile_one(order: Order, now: datetime, dry_run: bool) -> StatusChange:
     session = stripe_gateway.retrieve_checkout_session(order.stripe_checkout_session_id)
     if dry_run:
-        after = services.status_after(order, session)
+        after = payments.status_after(order, session)
         if after == order.status and _is_abandoned(order, session, now):
             after = Status.CANCELLED
         return StatusChange(order.reference, order.status, after)
     before, order = _apply(session)
     if order.status == before and _is_abandoned(order, session, now):
-        before, order = _apply(services.expire_at_stripe(session.id))
+        before, order = _apply(payments.expire_at_stripe(session.id))
     return StatusChange(order.reference, before, order.status)
 
 
@@ -138,17 +136,12 @@ def _apply(session: CheckoutSession) -> tuple[str, Order]:
             .values_list("status", flat=True)
             .get(stripe_checkout_session_id=session.id)
         )
-        return before, services.apply_checkout_session(session)
+        return before, payments.apply_checkout_session(session)
 
 
 def _is_abandoned(order: Order, session: CheckoutSession, now: datetime) -> bool:
     """Still open at Stripe and in the shop after the time the shop gave the shopper."""
-    return (
-        order.status == Status.PENDING
-        and order.checkout_open
-        and session.status == "open"
-        and order.checkout_expires_at <= now
-    )
+    return order.is_checkout_overdue(now) and session.status == "open"
 
 
 def _report_failure(order: Order, error: Exception) -> CheckFailure:

@@ -1,31 +1,23 @@
-"""Refunds staff ask for in the admin; Stripe's charge.refunded webhook records them."""
+"""Refunds: staff ask Stripe for them in the admin; Stripe's charge.refunded event records them."""
 
 import logging
 from decimal import Decimal
 
+from django.db import transaction
+
 from products.templatetags.shop_tags import usd
 
-from . import stripe_gateway
+from . import payments, stripe_gateway
+from .errors import ShopError
 from .models import Order
 from .money import from_cents, to_cents
+from .stripe_gateway import CheckoutSession
 
 logger = logging.getLogger(__name__)
 
 
-class RefundError(Exception):
+class RefundError(ShopError):
     """The refund cannot be asked for; `user_message` says why and what to do instead."""
-
-    def __init__(self, user_message: str):
-        super().__init__(user_message)
-        self.user_message = user_message
-
-
-def refundable_amount(order: Order) -> Decimal:
-    """What Stripe can still give back of what it charged, as far as the shop has heard."""
-    if order.charged_cents is None:
-        # Charged in another currency: amounts typed here in dollars would be wrong there.
-        return Decimal("0")
-    return from_cents(order.charged_cents) - order.amount_refunded
 
 
 def refund_order(order: Order, amount: Decimal | None, request_token: str) -> str:
@@ -36,17 +28,9 @@ def refund_order(order: Order, amount: Decimal | None, request_token: str) -> st
     The order itself does not change here: it shows the refund once Stripe's charge.refunded
     event arrives, so the admin never claims money went back that Stripe has not returned.
     """
-    if order.status != Order.Status.PAID or not order.stripe_payment_intent_id:
-        raise RefundError(
-            f"Order {order.reference} is {order.get_status_display().lower()}; "
-            "only paid orders can be refunded."
-        )
-    if order.charged_cents is None:
-        raise RefundError(
-            f"Stripe charged order {order.reference} in a currency other than the shop currency; "
-            "refund it from the Stripe dashboard."
-        )
-    left = refundable_amount(order)
+    if not order.is_refundable:
+        raise RefundError(_why_not_refundable(order))
+    left = order.amount_refundable
     amount = left if amount is None else amount
     if not Decimal("0") < amount <= left:
         raise RefundError(f"Choose an amount from $0.01 to {usd(left)}.")
@@ -64,3 +48,71 @@ def refund_order(order: Order, amount: Decimal | None, request_token: str) -> st
         order.stripe_payment_intent_id,
     )
     return refund_id
+
+
+def _why_not_refundable(order: Order) -> str:
+    if order.status != Order.Status.PAID or not order.stripe_payment_intent_id:
+        return (
+            f"Order {order.reference} is {order.get_status_display().lower()}; "
+            "only paid orders can be refunded."
+        )
+    if order.charged_cents is None:
+        return (
+            f"Stripe charged order {order.reference} in a currency other than the shop currency; "
+            "refund it from the Stripe dashboard."
+        )
+    return f"Order {order.reference} has nothing left to refund."
+
+
+def apply_refund(
+    charge: stripe_gateway.Charge,
+    session: CheckoutSession | None = None,
+    stripe_event_id: str | None = None,
+) -> Order:
+    """Record a refund Stripe reports, never more than the order was charged.
+
+    `session` is the charge's Checkout Session, asked of Stripe beforehand when no order knew
+    the payment yet: this function never calls Stripe, since it runs inside transactions.
+    """
+    with transaction.atomic():
+        if session is not None:
+            payments.apply_checkout_session(session, stripe_event_id)
+        order = (
+            Order.objects.select_for_update()
+            .filter(stripe_payment_intent_id=charge.payment_intent_id)
+            .first()
+        )
+        if order is None:
+            raise payments.UnknownCheckoutSession(charge.payment_intent_id)
+        if charge.currency != order.currency or charge.amount != order.charged_cents:
+            payments.flag_for_review(
+                order, _unmatched_charge_reason(order, charge), stripe_event_id
+            )
+        else:
+            if charge.amount_refunded > charge.amount:
+                payments.flag_for_review(
+                    order,
+                    f"Stripe reported {usd(from_cents(charge.amount_refunded))} refunded of a "
+                    f"{usd(from_cents(charge.amount))} charge; the order shows all of the "
+                    "charge refunded, and no more.",
+                    stripe_event_id,
+                )
+            refunded = min(charge.amount_refunded, charge.amount)
+            order.amount_refunded = max(order.amount_refunded, from_cents(refunded))
+            if refunded == charge.amount:
+                order.move_to(Order.Status.REFUNDED)
+        order.save()
+    return order
+
+
+def _unmatched_charge_reason(order: Order, charge: stripe_gateway.Charge) -> str:
+    charged = order.charged_cents
+    was_charged = (
+        usd(from_cents(charged)) if charged is not None else f"in {order.charged_currency.upper()}"
+    )
+    currency = charge.currency.upper() or "an unreadable currency"
+    return (
+        f"Stripe reported {charge.amount_refunded} refunded of a charge of {charge.amount} "
+        f"(smallest units of {currency}), but this order was charged {was_charged}; "
+        "the order does not show that refund."
+    )

@@ -13,7 +13,7 @@ def orders_for(request):
     # Only what order tables show: these lists are on every page a returning shopper opens.
     items = OrderItem.objects.only("order_id", "product_name", "quantity")
     return (
-        Order.objects.filter(owner_key=key)
+        Order.objects.owned_by(key)
         .only("reference", "status", "checkout_open", "total", "created_at")
         .prefetch_related(Prefetch("items", queryset=items))
     )

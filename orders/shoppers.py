@@ -1,5 +1,8 @@
 """Who is shopping: a signed-in user, or a browser known by its shopper cookie.
 
+Orders are filed under the shopper's owner key, built only here: `user:<id>` for an account,
+`session:<id>` for a browser. Signing in hands the browser's orders to the account.
+
 Every browser carries a random shopper id in a long-lived cookie from its first response on.
 Requests a browser sends at the same moment (a double click, two tabs) therefore agree on who
 is shopping without anything being written first, and a checkout's order belongs to the browser
@@ -12,8 +15,12 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.utils.cache import patch_cache_control
 from django.utils.crypto import salted_hmac
+
+from . import checkout
+from .models import Order
 
 COOKIE_NAME = "shopper"
 COOKIE_MAX_AGE = 365 * 24 * 60 * 60
@@ -79,16 +86,46 @@ def anonymous_key(request) -> str:
     return f"{ANONYMOUS_PREFIX}{shopper_id}"
 
 
+def user_key(user) -> str:
+    """The key that files a signed-in shopper's orders."""
+    return f"user:{user.pk}"
+
+
 def owner_key(request) -> str:
     if request.user.is_authenticated:
-        return f"user:{request.user.pk}"
+        return user_key(request.user)
     return anonymous_key(request)
 
 
 def known_owner_key(request) -> str | None:
     """The shopper's key when they may have orders; None on a browser's very first request."""
     if request.user.is_authenticated:
-        return f"user:{request.user.pk}"
+        return user_key(request.user)
     if SHOPPER_SESSION_KEY in request.session or request.shopper.from_browser:
         return anonymous_key(request)
     return None
+
+
+def claim_anonymous_orders(anonymous_key: str, user) -> int:
+    """Give a shopper who just signed in the orders they made in this browser.
+
+    An account has one open checkout at most: when the browser and the account each have one,
+    the older is expired at Stripe and cancelled, so no payable session is left out of sight.
+    """
+    signed_in = user_key(user)
+    claimed = Order.objects.owned_by(anonymous_key)
+    for _attempt in range(3):
+        open_checkouts = (
+            Order.objects.owned_by(anonymous_key, signed_in)
+            .open_checkouts()
+            .order_by("created_at", "pk")
+        )
+        for older in list(open_checkouts)[:-1]:
+            checkout.retire_checkout(older)
+        try:
+            with transaction.atomic():
+                return claimed.update(owner_key=signed_in, user=user)
+        except IntegrityError:
+            # Another tab opened a checkout meanwhile; look again.
+            continue
+    return claimed.exclude(pk__in=claimed.open_checkouts()).update(owner_key=signed_in, user=user)

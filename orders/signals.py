@@ -1,7 +1,7 @@
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 
-from . import services, shoppers
+from . import shoppers
 
 
 @receiver(user_logged_in)
@@ -9,7 +9,7 @@ def claim_orders_on_login(sender, request, user, **kwargs):
     # A login made outside a browser's request (force_login, scripts) has no browser to claim from.
     if request is None or not hasattr(request, "shopper"):
         return
-    services.claim_anonymous_orders(shoppers.anonymous_key(request), user)
+    shoppers.claim_anonymous_orders(shoppers.anonymous_key(request), user)
 
 
 @receiver(user_logged_out)

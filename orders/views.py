@@ -13,8 +13,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from config import json_bodies
 
-from . import selectors, services, shoppers, stripe_gateway
+from . import checkout, payments, selectors, shoppers, stripe_gateway, webhooks
 from .cart import Cart, CartError
+from .errors import ShopError
 from .forms import SignUpForm
 from .models import Order, StripeEvent
 
@@ -119,9 +120,9 @@ def _public_url(request, name: str) -> str:
     return request.build_absolute_uri(path)
 
 
-def _checkout_urls(request) -> services.CheckoutUrls:
+def _checkout_urls(request) -> checkout.CheckoutUrls:
     success = _public_url(request, "checkout_success")
-    return services.CheckoutUrls(
+    return checkout.CheckoutUrls(
         success_url=f"{success}?session_id={{CHECKOUT_SESSION_ID}}",
         cancel_url=_public_url(request, "checkout_cancel"),
     )
@@ -134,11 +135,11 @@ def create_checkout_session(request):
     try:
         if wants_json:
             cart.replace(_json_items(request))
-        order = services.create_checkout(
+        order = checkout.create_checkout(
             cart, shoppers.owner_key(request), request.user, _checkout_urls(request)
         )
-    except (CartError, services.CheckoutError) as error:
-        status = 503 if isinstance(error, services.CheckoutUnavailable) else 400
+    except ShopError as error:
+        status = 503 if isinstance(error, checkout.CheckoutUnavailable) else 400
         if status == 503 and request.session.session_key:
             # Django drops a session's changes on any 5xx answer; the shopper id made for this
             # checkout must survive, or the next click would not find the order kept for it.
@@ -175,7 +176,7 @@ def checkout_success(request):
     # A settled order is shown as the database has it: refreshing the page asks Stripe nothing.
     if not order.is_checkout_settled:
         try:
-            order = services.fulfill_checkout(session_id)
+            order = payments.fulfill_checkout(order)
         except stripe_gateway.StripeError:
             messages.warning(
                 request,
@@ -217,7 +218,7 @@ def stripe_webhook(request):
     except stripe_gateway.InvalidWebhook as error:
         logger.warning("Refused a webhook: %s", error)
         return JsonResponse({"error": str(error)}, status=400)
-    record = services.handle_webhook_event(event)
+    record = webhooks.handle_webhook_event(event)
     status = 503 if record.outcome == StripeEvent.Outcome.FAILED else 200
     return JsonResponse({"received": True, "outcome": record.outcome}, status=status)
 

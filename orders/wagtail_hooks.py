@@ -17,9 +17,8 @@ from .admin_views import (
     OrderPermissionPolicy,
     OrdersDashboardPanel,
     RefundView,
-    stale_pending,
 )
-from .models import NEEDS_REVIEW, Order
+from .models import Order, OrderQuerySet
 
 # Registered before any admin code asks for Order's policy, as Wagtail requires.
 register_permission_policy(Order, OrderPermissionPolicy(Order))
@@ -40,11 +39,12 @@ class OrderFilterSet(WagtailFilterSet):
         fields = ["status"]
 
     def filter_stale(self, queryset, name, value):
-        stale = stale_pending(timezone.now())
+        stale = OrderQuerySet.pending_for_over_an_hour_q(timezone.now())
         return queryset.filter(stale) if value else queryset.exclude(stale)
 
     def filter_needs_review(self, queryset, name, value):
-        return queryset.filter(NEEDS_REVIEW) if value else queryset.exclude(NEEDS_REVIEW)
+        needs_review = OrderQuerySet.needs_review_q()
+        return queryset.filter(needs_review) if value else queryset.exclude(needs_review)
 
 
 class OrderViewSet(ModelViewSet):

@@ -10,14 +10,14 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 from django.urls import reverse
 
-from orders import services, stripe_gateway
+from orders import checkout, stripe_gateway
 from orders.cart import Cart
 from orders.models import Order
 from stripe_emulator.testing import EmulatorControl
 from stripe_emulator.webhooks import signature_header
 
 WEBHOOK_SECRET = "whsec_test_suite"
-CHECKOUT_URLS = services.CheckoutUrls(
+CHECKOUT_URLS = checkout.CheckoutUrls(
     success_url="http://testserver/success/?session_id={CHECKOUT_SESSION_ID}",
     cancel_url="http://testserver/cancel/",
 )
@@ -38,7 +38,7 @@ def start_checkout(*lines) -> Order:
     cart = Cart(SessionStore())
     for product, quantity in lines:
         cart.add(product.pk, quantity)
-    return services.create_checkout(cart, f"session:{uuid.uuid4().hex}", None, CHECKOUT_URLS)
+    return checkout.create_checkout(cart, f"session:{uuid.uuid4().hex}", None, CHECKOUT_URLS)
 
 
 def pay_at_stripe(emulator, order: Order, outcome: str = "paid") -> None:

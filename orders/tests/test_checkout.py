@@ -586,7 +586,7 @@ def test_signing_up_with_an_email_another_account_has_is_refused(client, shop, d
 def test_a_failed_second_stripe_call_keeps_the_session_the_first_call_opened(
     client, shop, settings
 ):
-    from orders import services
+    from orders.checkout import CheckoutUrls, _ensure_stripe_session
 
     add(client, shop["portable-power-bank"])
     checkout(client)
@@ -595,8 +595,8 @@ def test_a_failed_second_stripe_call_keeps_the_session_the_first_call_opened(
     seen_before_it_opened.stripe_checkout_url = ""
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"
 
-    urls = services.CheckoutUrls("http://testserver/success/", "http://testserver/cancel/")
-    order = services._ensure_stripe_session(seen_before_it_opened, [], urls)
+    urls = CheckoutUrls("http://testserver/success/", "http://testserver/cancel/")
+    order = _ensure_stripe_session(seen_before_it_opened, [], urls)
 
     assert order.stripe_checkout_url == opened.stripe_checkout_url
     assert order.status == Status.PENDING and order.checkout_open

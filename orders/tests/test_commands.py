@@ -15,7 +15,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from orders import services
+from orders import checkout
 from orders.management.commands.simulate_webhook import build_event
 from orders.models import Order, OrderItem, StripeEvent
 from orders.tests.factories import make_order, session_object
@@ -112,7 +112,7 @@ class TestReconcileOrders:
         self, stripe_emulator, lamp, settings
     ):
         settings.STRIPE_API_BASE = CLOSED_PORT
-        with pytest.raises(services.CheckoutUnavailable):
+        with pytest.raises(checkout.CheckoutUnavailable):
             start_checkout((lamp, 1))
         settings.STRIPE_API_BASE = stripe_emulator.base_url
         order = abandon(Order.objects.get())

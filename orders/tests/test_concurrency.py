@@ -11,7 +11,6 @@ from django.core import mail
 from django.db import connections
 from django.test import Client
 
-from orders import services
 from orders.models import Order, StripeEvent
 from orders.tests.factories import make_order, session_object
 from orders.tests.helpers import post_webhook
@@ -37,25 +36,25 @@ class TransitionCounter(logging.Handler):
 @pytest.fixture(autouse=True)
 def slow_transitions(monkeypatch):
     """Widen the window between reading an order and changing it, so races show up."""
-    move = services._move
+    move = Order.move_to
 
     def slow_move(order, target):
         time.sleep(0.05)
         return move(order, target)
 
-    monkeypatch.setattr(services, "_move", slow_move)
+    monkeypatch.setattr(Order, "move_to", slow_move)
 
 
 @pytest.fixture
 def transitions():
     counter = TransitionCounter()
-    services_logger = logging.getLogger("orders.services")
-    services_logger.addHandler(counter)
-    previous_level = services_logger.level
-    services_logger.setLevel(logging.INFO)
+    models_logger = logging.getLogger("orders.models")
+    models_logger.addHandler(counter)
+    previous_level = models_logger.level
+    models_logger.setLevel(logging.INFO)
     yield counter
-    services_logger.removeHandler(counter)
-    services_logger.setLevel(previous_level)
+    models_logger.removeHandler(counter)
+    models_logger.setLevel(previous_level)
 
 
 def deliver_concurrently(events, results):

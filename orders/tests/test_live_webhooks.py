@@ -8,7 +8,7 @@ from django.core import mail
 from django.db import connections
 from django.test import Client
 
-from orders import services
+from orders import checkout
 from orders.cart import Cart
 from orders.models import Order, StripeEvent
 from orders.shoppers import SHOPPER_SESSION_KEY
@@ -40,8 +40,8 @@ def shopper_client(seeded_shop):
 def order(shopper_client, stripe_emulator):
     session = shopper_client.session
     Cart(session).add(Product.objects.get(slug="portable-power-bank").pk, 1)
-    urls = services.CheckoutUrls("http://testserver/success/", "http://testserver/cancel/")
-    return services.create_checkout(Cart(session), "session:live-shopper", None, urls)
+    urls = checkout.CheckoutUrls("http://testserver/success/", "http://testserver/cancel/")
+    return checkout.create_checkout(Cart(session), "session:live-shopper", None, urls)
 
 
 def refreshed(order) -> Order:

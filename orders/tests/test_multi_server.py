@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 
-from orders import services
+from orders import checkout
 from orders.cart import Cart
 from orders.models import Order
 from orders.shoppers import SHOPPER_SESSION_KEY
@@ -105,8 +105,8 @@ def test_webhooks_and_success_pages_on_two_servers_pay_once(seeded_shop, stripe_
     session[SHOPPER_SESSION_KEY] = "two-servers"
     Cart(session).add(Product.objects.get(slug="portable-power-bank").pk, 1)
     session.save()
-    urls = services.CheckoutUrls("http://testserver/success/", "http://testserver/cancel/")
-    order = services.create_checkout(Cart(session), "session:two-servers", None, urls)
+    urls = checkout.CheckoutUrls("http://testserver/success/", "http://testserver/cancel/")
+    order = checkout.create_checkout(Cart(session), "session:two-servers", None, urls)
     control = EmulatorControl(stripe_emulator.base_url)
     event_ids = control.complete_session(
         order.stripe_checkout_session_id, "paid", email="pat@example.com", deliver=False

@@ -10,7 +10,9 @@ from orders.models import Order
 from orders.shoppers import SHOPPER_SESSION_KEY
 from orders.tests.factories import make_order, session_object
 from orders.tests.helpers import post_webhook
+from products.models import Product
 from stripe_emulator import objects
+from stripe_emulator.testing import EmulatorControl
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +24,10 @@ ADD_TO_CART = 5
 ORDER_LIST = 5
 WEBHOOK_PAYING_AN_ORDER = 9
 WEBHOOK_FOR_A_PAID_ORDER = 8
+# The success page asks Stripe about an order not yet settled, and only reads a settled one.
+SUCCESS_PAGE_BEFORE_PAYMENT = 7
+SUCCESS_PAGE_RECORDING_THE_PAYMENT = 12
+SUCCESS_PAGE_OF_A_PAID_ORDER = 5
 
 
 def queries(send) -> int:
@@ -92,3 +98,17 @@ def test_verified_webhook_delivery(client):
 
     assert queries(deliver) == WEBHOOK_PAYING_AN_ORDER
     assert queries(deliver) == WEBHOOK_FOR_A_PAID_ORDER
+
+
+def test_success_page(client, seeded_shop, stripe_emulator):
+    client.post(reverse("cart_add"), {"product_id": Product.objects.first().pk, "quantity": 1})
+    client.post(reverse("create_checkout_session"))
+    session_id = Order.objects.get().stripe_checkout_session_id
+
+    def visit():
+        return client.get(reverse("checkout_success"), {"session_id": session_id})
+
+    assert queries(visit) == SUCCESS_PAGE_BEFORE_PAYMENT
+    EmulatorControl(stripe_emulator.base_url).complete_session(session_id, "paid")
+    assert queries(visit) == SUCCESS_PAGE_RECORDING_THE_PAYMENT
+    assert queries(visit) == SUCCESS_PAGE_OF_A_PAID_ORDER

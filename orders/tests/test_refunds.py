@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group, Permission, User
 from django.core import mail
 from django.urls import reverse
 
-from orders import refunds, services
+from orders import payments, refunds
 from orders.models import Order
 from orders.tests.helpers import (
     pay_at_stripe,
@@ -27,7 +27,7 @@ Status = Order.Status
 def paid_order(emulator, product, quantity: int = 2) -> Order:
     order = start_checkout((product, quantity))
     pay_at_stripe(emulator, order)
-    return services.fulfill_checkout(order.stripe_checkout_session_id)
+    return payments.fulfill_checkout(order)
 
 
 def stripe_events(emulator, event_type: str) -> list[dict]:

@@ -3,7 +3,7 @@ import logging
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from orders import services
+from orders import webhooks
 from orders.models import StripeEvent
 
 from ._arguments import duration
@@ -50,7 +50,7 @@ class Command(BaseCommand):
         for event in events:
             before = event.outcome
             try:
-                replayed = services.replay_event(event)
+                replayed = webhooks.replay_event(event)
             except Exception as error:
                 # replay_event's transaction rolled this event back alone; go on with the rest.
                 logger.exception(

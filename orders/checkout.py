@@ -1,0 +1,188 @@
+"""From cart to payable order: a pending order and the Stripe Checkout Session to pay it on."""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from . import payments, stripe_gateway
+from .cart import Cart, CartLine
+from .errors import ShopError
+from .models import Order, OrderItem
+from .money import to_cents
+from .stripe_gateway import StripeError, StripeRejected
+
+logger = logging.getLogger(__name__)
+
+# Stripe needs expires_at at least 30 minutes ahead when the request arrives; the
+# extra minute covers the time between creating the order and Stripe receiving it.
+EXPIRY_ALLOWANCE = timedelta(minutes=1)
+
+
+class CheckoutError(ShopError):
+    """The cart cannot be paid for as it is."""
+
+
+class CheckoutUnavailable(CheckoutError):
+    """Stripe could not be reached or failed; the shopper may simply try again."""
+
+
+@dataclass(frozen=True)
+class CheckoutUrls:
+    success_url: str
+    cancel_url: str
+
+
+def create_checkout(cart: Cart, owner_key: str, user, urls: CheckoutUrls) -> Order:
+    """Return the order whose Checkout Session the shopper should pay; never two for one cart."""
+    lines, notices = cart.lines()
+    if notices:
+        raise CheckoutError(" ".join(notices) + " Please review your cart and try again.")
+    if not lines:
+        raise CheckoutError("Your cart is empty. Add a product before checking out.")
+    fingerprint = Cart.fingerprint(lines)
+
+    for _attempt in range(3):
+        order = _open_order_for(owner_key)
+        if order is None:
+            try:
+                order = _create_pending_order(lines, fingerprint, owner_key, user)
+            except IntegrityError:
+                continue
+        elif order.cart_fingerprint != fingerprint or order.checkout_expires_soon:
+            close_checkout(order)
+            continue
+        return _ensure_stripe_session(order, lines, urls)
+    raise CheckoutError("Your checkout is being updated in another tab. Please try again.")
+
+
+def _open_order_for(owner_key: str) -> Order | None:
+    return Order.objects.owned_by(owner_key).open_checkouts().first()
+
+
+@transaction.atomic
+def _create_pending_order(lines: list[CartLine], fingerprint: str, owner_key: str, user) -> Order:
+    order = Order.objects.create(
+        owner_key=owner_key,
+        user=user if user is not None and user.is_authenticated else None,
+        customer_email=getattr(user, "email", "") or "",
+        currency=settings.SHOP_CURRENCY,
+        total=sum((line.line_total for line in lines), Decimal("0")),
+        cart_fingerprint=fingerprint,
+        checkout_expires_at=timezone.now()
+        + timedelta(minutes=settings.SHOP_CHECKOUT_SESSION_MINUTES)
+        + EXPIRY_ALLOWANCE,
+    )
+    OrderItem.objects.bulk_create(
+        OrderItem(
+            order=order,
+            product=line.product,
+            product_name=line.product.name,
+            unit_price=line.unit_price,
+            quantity=line.quantity,
+        )
+        for line in lines
+    )
+    return order
+
+
+def _checkout_params(order: Order, lines: list[CartLine], urls: CheckoutUrls) -> dict:
+    params = {
+        "mode": "payment",
+        "line_items": [
+            {
+                "quantity": line.quantity,
+                "price_data": {
+                    "currency": order.currency,
+                    "unit_amount": to_cents(line.unit_price),
+                    "product_data": {"name": line.product.name},
+                },
+            }
+            for line in lines
+        ],
+        "success_url": urls.success_url,
+        "cancel_url": urls.cancel_url,
+        "client_reference_id": order.reference,
+        "metadata": {"order_reference": order.reference},
+        "expires_at": int(order.checkout_expires_at.timestamp()),
+    }
+    if order.customer_email:
+        params["customer_email"] = order.customer_email
+    return params
+
+
+def _ensure_stripe_session(order: Order, lines: list[CartLine], urls: CheckoutUrls) -> Order:
+    if order.stripe_checkout_url:
+        return order
+    try:
+        session = stripe_gateway.create_checkout_session(
+            _checkout_params(order, lines, urls), idempotency_key=f"checkout-{order.reference}"
+        )
+    except StripeError as error:
+        order.refresh_from_db()
+        if order.stripe_checkout_url:
+            # A double click's other request opened the session meanwhile: use it.
+            return order
+        if isinstance(error, StripeRejected):
+            # Stripe refused the request itself and opened nothing: the next click starts over.
+            Order.objects.filter(pk=order.pk, stripe_checkout_session_id__isnull=True).cancel()
+        # Otherwise Stripe may have opened the session and only its answer was lost. The order
+        # stays open without a Checkout page, and the next click asks again with the same
+        # idempotency key, so Stripe hands back that session instead of opening a second one.
+        logger.warning(
+            "Checkout for order %s could not start: %s",
+            order.reference,
+            error,
+            extra={"order_reference": order.reference},
+        )
+        raise CheckoutUnavailable(
+            "We could not start the payment. Your cart is saved; please try again in a minute."
+        ) from error
+    Order.objects.filter(pk=order.pk, stripe_checkout_session_id__isnull=True).update(
+        stripe_checkout_session_id=session.id,
+        stripe_checkout_url=session.url,
+        updated_at=timezone.now(),
+    )
+    order.refresh_from_db()
+    logger.info(
+        "Checkout Session %s opened for order %s",
+        session.id,
+        order.reference,
+        extra={"order_reference": order.reference, "checkout_session_id": session.id},
+    )
+    return order
+
+
+def close_checkout(order: Order) -> None:
+    """Stop offering an order's Checkout Session, expiring it at Stripe first."""
+    if order.stripe_checkout_session_id:
+        try:
+            payments.expire_checkout(order)
+        except StripeError as error:
+            raise CheckoutUnavailable(
+                "We could not update your checkout. Your cart is saved; please try again."
+            ) from error
+    Order.objects.filter(pk=order.pk).open_checkouts().cancel()
+
+
+def retire_checkout(order: Order) -> None:
+    """Close a checkout the shopper no longer needs; if Stripe cannot be told, cancel it here."""
+    try:
+        close_checkout(order)
+    except CheckoutUnavailable:
+        # Stripe ends the session by its expiry time at the latest; a payment made on it
+        # before then still moves the order to paid.
+        logger.warning(
+            "Checkout Session %s of order %s could not be expired at Stripe; cancelled here",
+            order.stripe_checkout_session_id,
+            order.reference,
+            extra={
+                "order_reference": order.reference,
+                "checkout_session_id": order.stripe_checkout_session_id,
+            },
+        )
+        Order.objects.filter(pk=order.pk).open_checkouts().cancel()
