@@ -6,7 +6,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -57,6 +58,22 @@ class OrderQuerySet(models.QuerySet):
 
     def needing_review(self) -> "OrderQuerySet":
         return self.filter(self.needs_review_q())
+
+    def refundable(self) -> "OrderQuerySet":
+        """The orders `Order.is_refundable` says yes to, as one query."""
+        cents = models.DecimalField(max_digits=16, decimal_places=2)
+        charge_known = Q(charged_currency=F("currency")) | Q(
+            charged_currency="", charged_total=None
+        )
+        return (
+            self.filter(status=Order.Status.PAID)
+            .exclude(stripe_payment_intent_id="")
+            .filter(charge_known)
+            .alias(
+                charged=Coalesce(Cast("charged_total", cents), F("total") * 100, output_field=cents)
+            )
+            .filter(charged__gt=F("amount_refunded") * 100)
+        )
 
     def cancel(self, now: datetime | None = None) -> int:
         """Cancel the pending orders of this set and close their checkouts in one conditional

@@ -33,6 +33,9 @@ class OrderFilterSet(WagtailFilterSet):
     needs_review = django_filters.BooleanFilter(
         label="Needs review", method="filter_needs_review", widget=BooleanRadioSelect
     )
+    refundable = django_filters.BooleanFilter(
+        label="Can be refunded", method="filter_refundable", widget=BooleanRadioSelect
+    )
 
     class Meta:
         model = Order
@@ -45,6 +48,10 @@ class OrderFilterSet(WagtailFilterSet):
     def filter_needs_review(self, queryset, name, value):
         needs_review = OrderQuerySet.needs_review_q()
         return queryset.filter(needs_review) if value else queryset.exclude(needs_review)
+
+    def filter_refundable(self, queryset, name, value):
+        refundable = Order.objects.refundable().values("pk")
+        return queryset.filter(pk__in=refundable) if value else queryset.exclude(pk__in=refundable)
 
 
 class OrderViewSet(ModelViewSet):

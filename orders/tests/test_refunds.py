@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from orders import payments, refunds
 from orders.models import Order
+from orders.tests.factories import make_order
 from orders.tests.helpers import (
     pay_at_stripe,
     post_webhook,
@@ -328,3 +329,37 @@ def test_an_order_stripe_charged_in_another_currency_is_refunded_from_stripes_da
         "refund it from the Stripe dashboard."
     ]
     assert stripe_events(stripe_emulator, "charge.refunded") == []
+
+
+def test_the_refundable_set_holds_exactly_the_orders_that_say_they_are_refundable(db):
+    cases = [
+        {"status": Status.PAID, "payment_intent_id": "pi_1"},
+        {"status": Status.PAID, "payment_intent_id": ""},
+        {"status": Status.PENDING, "payment_intent_id": "pi_1"},
+        {"status": Status.REFUNDED, "payment_intent_id": "pi_1"},
+        {"status": Status.PAID, "payment_intent_id": "pi_1", "amount_refunded": Decimal("99.98")},
+        {"status": Status.PAID, "payment_intent_id": "pi_1", "amount_refunded": Decimal("99.99")},
+        {"status": Status.PAID, "payment_intent_id": "pi_1", "charged_currency": "usd"},
+        {"status": Status.PAID, "payment_intent_id": "pi_1", "charged_currency": "eur"},
+        {
+            "status": Status.PAID,
+            "payment_intent_id": "pi_1",
+            "charged_currency": "usd",
+            "charged_total": 1000,
+            "amount_refunded": Decimal("10.00"),
+        },
+        {
+            "status": Status.PAID,
+            "payment_intent_id": "pi_1",
+            "charged_currency": "usd",
+            "charged_total": 1000,
+            "amount_refunded": Decimal("9.99"),
+        },
+        {"status": Status.PAID, "payment_intent_id": "pi_1", "charged_total": 500},
+    ]
+    orders = [make_order(**case) for case in cases]
+
+    refundable = set(Order.objects.refundable())
+
+    assert refundable == {order for order in orders if order.is_refundable}
+    assert len(refundable) == 4
