@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
 
-from products.templatetags.shop_tags import usd
+from shop.money import format_money
 
 
 class SignUpForm(UserCreationForm):
@@ -26,6 +26,7 @@ class SignUpForm(UserCreationForm):
         return email
 
 
+SMALLEST_AMOUNT = Decimal("0.01")
 REFUND_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
@@ -36,15 +37,17 @@ class RefundForm(forms.Form):
     for again from a freshly opened page is a new refund, even of the same amount.
     """
 
-    amount = forms.DecimalField(
-        label="Amount to refund (USD)", required=False, max_digits=10, decimal_places=2
-    )
+    amount = forms.DecimalField(required=False, max_digits=10, decimal_places=2)
     refund_token = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, refundable: Decimal, **kwargs):
+    def __init__(self, *args, refundable: Decimal, currency: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.refundable = refundable
-        self.fields["amount"].help_text = f"Leave empty to refund the full {usd(refundable)} left."
+        self.currency = currency
+        self.fields["amount"].label = f"Amount to refund ({currency.upper()})"
+        self.fields[
+            "amount"
+        ].help_text = f"Leave empty to refund the full {format_money(refundable, currency)} left."
         self.fields["refund_token"].initial = secrets.token_urlsafe(18)
 
     def clean_amount(self) -> Decimal | None:
@@ -52,10 +55,12 @@ class RefundForm(forms.Form):
         if amount is None:
             return None
         if amount <= 0:
-            raise forms.ValidationError("Enter an amount of at least $0.01.")
+            raise forms.ValidationError(
+                f"Enter an amount of at least {format_money(SMALLEST_AMOUNT, self.currency)}."
+            )
         if amount > self.refundable:
             raise forms.ValidationError(
-                f"This order has {usd(self.refundable)} left to refund; "
+                f"This order has {format_money(self.refundable, self.currency)} left to refund; "
                 "enter that or less, or leave the field empty to refund all of it."
             )
         return amount

@@ -3,7 +3,7 @@
 import logging
 from decimal import Decimal
 
-from products.templatetags.shop_tags import usd
+from shop.money import format_shop_money as usd
 
 from . import stripe_gateway
 from .models import Order

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from products.templatetags.shop_tags import usd
+from shop.money import format_shop_money as usd
 
 from . import emails, stripe_gateway
 from .cart import Cart, CartLine

@@ -19,6 +19,7 @@ INSTALLED_APPS = [
     "home",
     "products",
     "orders",
+    "shop",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
