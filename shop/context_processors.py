@@ -1,12 +1,12 @@
 from django.conf import settings
 
-from . import stripe_gateway
-from .cart import Cart
+from orders import stripe_gateway
+from orders.cart import Cart
+
+from .navigation import menu_pages
 
 
 def shop(request):
-    from home.navigation import menu_pages
-
     return {
         "shop_name": settings.WAGTAIL_SITE_NAME,
         "cart_count": Cart(request.session).count if hasattr(request, "session") else 0,
