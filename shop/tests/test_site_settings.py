@@ -1,4 +1,5 @@
 import pytest
+from django.core import mail
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -62,6 +63,18 @@ def test_fresh_pages_read_the_settings_without_a_query(client, site):
         client.get(reverse("cart"))
 
     assert not [query for query in queries if "shop_shopsettings" in query["sql"]]
+
+
+def test_account_emails_carry_the_shops_name_and_support_address(client, site, django_user_model):
+    django_user_model.objects.create_user("pat", "pat@example.com", "an-old-password-1")
+    rename_shop(site, shop_name="Gadget Hut", support_email="help@gadgethut.example")
+
+    client.post(reverse("password_reset"), {"email": "pat@example.com"})
+
+    [message] = mail.outbox
+    assert message.subject == "Your password at Gadget Hut"
+    assert "Questions? Write to help@gadgethut.example." in message.body
+    assert message.body.rstrip().endswith("Gadget Hut")
 
 
 def test_editors_change_the_settings_in_the_admin(client, site, django_user_model):
