@@ -33,6 +33,7 @@ LIMITED_VIEWS = {
     "checkout_success": ("success", "GET"),
     "login": ("login", "POST"),
     "signup": ("login", "POST"),
+    "password_reset": ("login", "POST"),
     "wagtailadmin_login": ("login", "POST"),
 }
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

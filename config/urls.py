@@ -10,6 +10,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("", include("shop.accounts.urls")),
     path("", include("orders.urls")),
     path("", include("products.urls")),
 ]

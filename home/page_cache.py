@@ -4,8 +4,8 @@ Pages are stored as rendered for an anonymous visitor, with a placeholder where 
 goes and a marker where each personal part goes (`{% personal %}`: cart count, account links,
 recent orders). A request served from the cache skips Wagtail's routing and the page's own
 queries: it pays for its session, its token and its personal parts only. Anything that changes
-what pages show (publishing a page or product, images, sites, view restrictions) replaces a
-version in the shared cache, which retires every stored page at once.
+what pages show (publishing a page or product, images, sites, view restrictions, the shop's
+settings) replaces a version in the shared cache, which retires every stored page at once.
 
 Editors and other admin users, visitors with a message waiting, requests with a query string,
 and everyone while the cache is unreachable get a fresh render; pages are stored only from
@@ -119,6 +119,7 @@ def forget_cached_pages() -> None:
 @functools.cache
 def _content_models():
     from products.models import Product
+    from shop.models import ShopSettings
 
     from .models import HomePageProduct
 
@@ -128,6 +129,7 @@ def _content_models():
         HomePageProduct,
         Site,
         PageViewRestriction,
+        ShopSettings,
         AbstractImage,
         AbstractRendition,
     )

@@ -21,7 +21,7 @@ from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.admin.widgets.button import HeaderButton
 from wagtail.permission_policies import ModelPermissionPolicy
 
-from products.templatetags.shop_tags import usd
+from shop.money import format_money
 
 from . import refunds, stripe_gateway
 from .forms import RefundForm
@@ -90,10 +90,10 @@ class OrderInspectView(InspectView):
         return self.object.get_status_display()
 
     def get_total_display_value(self):
-        return usd(self.object.total)
+        return format_money(self.object.total, self.object.currency)
 
     def get_amount_refunded_display_value(self):
-        return usd(self.object.amount_refunded)
+        return format_money(self.object.amount_refunded, self.object.currency)
 
     def get_charged_total_display_value(self):
         order = self.object
@@ -102,9 +102,11 @@ class OrderInspectView(InspectView):
         if order.charged_currency != order.currency:
             currency = order.charged_currency.upper() or "an unreadable currency"
             return f"{order.charged_total} in {currency} (smallest units)"
+        total = format_money(from_cents(order.charged_total), order.currency)
         subtotal = order.charged_subtotal
-        subtotal = "unreadable" if subtotal is None else usd(from_cents(subtotal))
-        return f"{usd(from_cents(order.charged_total))} (subtotal {subtotal})"
+        if subtotal is None:
+            return f"{total} (subtotal unreadable)"
+        return f"{total} (subtotal {format_money(from_cents(subtotal), order.currency)})"
 
     def get_context_data(self, **kwargs):
         order = self.object
@@ -154,7 +156,11 @@ class RefundView(BaseObjectMixin, PermissionCheckedMixin, WagtailAdminTemplateMi
         return self.object.amount_refundable
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "refundable": self.refundable}
+        return {
+            **super().get_form_kwargs(),
+            "refundable": self.refundable,
+            "currency": self.object.currency,
+        }
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
@@ -187,13 +193,16 @@ class RefundView(BaseObjectMixin, PermissionCheckedMixin, WagtailAdminTemplateMi
             outcome = "the order will show Refunded when Stripe confirms."
         else:
             outcome = "the refunded amount on the order updates when Stripe confirms."
-        messages.success(self.request, f"Refund of {usd(requested)} requested; {outcome}")
+        refund = format_money(requested, self.object.currency)
+        messages.success(self.request, f"Refund of {refund} requested; {outcome}")
         return redirect(self.order_url)
 
     def refused(self, message: str, amount: Decimal | None):
         """Show why no refund was made, with a fresh form: the next submission is a new request."""
         messages.error(self.request, message)
-        form = self.get_form_class()(initial={"amount": amount}, refundable=self.refundable)
+        form = self.get_form_class()(
+            initial={"amount": amount}, refundable=self.refundable, currency=self.object.currency
+        )
         return self.form_invalid(form)
 
 

@@ -3,29 +3,10 @@ import secrets
 from decimal import Decimal
 
 from django import forms
-from django.contrib.auth.forms import UserCreationForm
-from django.contrib.auth.models import User
 
-from products.templatetags.shop_tags import usd
+from shop.money import format_money
 
-
-class SignUpForm(UserCreationForm):
-    email = forms.EmailField(help_text="We send your order confirmations here.")
-
-    class Meta(UserCreationForm.Meta):
-        model = User
-        fields = ("username", "email")
-
-    def clean_email(self) -> str:
-        email = self.cleaned_data["email"]
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                "An account with this email address already exists. "
-                "Sign in instead, or use another address."
-            )
-        return email
-
-
+SMALLEST_AMOUNT = Decimal("0.01")
 REFUND_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
@@ -36,15 +17,17 @@ class RefundForm(forms.Form):
     for again from a freshly opened page is a new refund, even of the same amount.
     """
 
-    amount = forms.DecimalField(
-        label="Amount to refund (USD)", required=False, max_digits=10, decimal_places=2
-    )
+    amount = forms.DecimalField(required=False, max_digits=10, decimal_places=2)
     refund_token = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, refundable: Decimal, **kwargs):
+    def __init__(self, *args, refundable: Decimal, currency: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.refundable = refundable
-        self.fields["amount"].help_text = f"Leave empty to refund the full {usd(refundable)} left."
+        self.currency = currency
+        self.fields["amount"].label = f"Amount to refund ({currency.upper()})"
+        self.fields[
+            "amount"
+        ].help_text = f"Leave empty to refund the full {format_money(refundable, currency)} left."
         self.fields["refund_token"].initial = secrets.token_urlsafe(18)
 
     def clean_amount(self) -> Decimal | None:
@@ -52,10 +35,12 @@ class RefundForm(forms.Form):
         if amount is None:
             return None
         if amount <= 0:
-            raise forms.ValidationError("Enter an amount of at least $0.01.")
+            raise forms.ValidationError(
+                f"Enter an amount of at least {format_money(SMALLEST_AMOUNT, self.currency)}."
+            )
         if amount > self.refundable:
             raise forms.ValidationError(
-                f"This order has {usd(self.refundable)} left to refund; "
+                f"This order has {format_money(self.refundable, self.currency)} left to refund; "
                 "enter that or less, or leave the field empty to refund all of it."
             )
         return amount

@@ -11,7 +11,7 @@ from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
-from products.templatetags.shop_tags import usd
+from shop.money import format_money
 
 from .money import from_cents, to_cents
 
@@ -217,8 +217,9 @@ class Order(models.Model):
                     reasons.append(f"Stripe reported no {label} the shop can read.")
                 elif charged_cents != self.total_in_cents:
                     reasons.append(
-                        f"Stripe's {label} is {usd(from_cents(charged_cents))}, "
-                        f"but the order's items come to {usd(self.total)}."
+                        f"Stripe's {label} is "
+                        f"{format_money(from_cents(charged_cents), self.currency)}, "
+                        f"but the order's items come to {format_money(self.total, self.currency)}."
                     )
         if not self.stripe_payment_intent_id:
             reasons.append(

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from products.templatetags.shop_tags import usd
+from shop.money import format_money
 
 from . import payments, stripe_gateway
 from .errors import ShopError
@@ -33,7 +33,10 @@ def refund_order(order: Order, amount: Decimal | None, request_token: str) -> st
     left = order.amount_refundable
     amount = left if amount is None else amount
     if not Decimal("0") < amount <= left:
-        raise RefundError(f"Choose an amount from $0.01 to {usd(left)}.")
+        smallest = format_money(Decimal("0.01"), order.currency)
+        raise RefundError(
+            f"Choose an amount from {smallest} to {format_money(left, order.currency)}."
+        )
     amount_cents = to_cents(amount)
     refund_id = stripe_gateway.create_refund(
         order.stripe_payment_intent_id,
@@ -90,11 +93,12 @@ def apply_refund(
             )
         else:
             if charge.amount_refunded > charge.amount:
+                reported = format_money(from_cents(charge.amount_refunded), order.currency)
+                charged = format_money(from_cents(charge.amount), order.currency)
                 payments.flag_for_review(
                     order,
-                    f"Stripe reported {usd(from_cents(charge.amount_refunded))} refunded of a "
-                    f"{usd(from_cents(charge.amount))} charge; the order shows all of the "
-                    "charge refunded, and no more.",
+                    f"Stripe reported {reported} refunded of a {charged} charge; the order shows "
+                    "all of the charge refunded, and no more.",
                     stripe_event_id,
                 )
             refunded = min(charge.amount_refunded, charge.amount)
@@ -108,7 +112,9 @@ def apply_refund(
 def _unmatched_charge_reason(order: Order, charge: stripe_gateway.Charge) -> str:
     charged = order.charged_cents
     was_charged = (
-        usd(from_cents(charged)) if charged is not None else f"in {order.charged_currency.upper()}"
+        format_money(from_cents(charged), order.currency)
+        if charged is not None
+        else f"in {order.charged_currency.upper()}"
     )
     currency = charge.currency.upper() or "an unreadable currency"
     return (

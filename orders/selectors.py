@@ -14,7 +14,7 @@ def orders_for(request):
     items = OrderItem.objects.only("order_id", "product_name", "quantity")
     return (
         Order.objects.owned_by(key)
-        .only("reference", "status", "checkout_open", "total", "created_at")
+        .only("reference", "status", "checkout_open", "total", "currency", "created_at")
         .prefetch_related(Prefetch("items", queryset=items))
     )
 

@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
@@ -17,7 +16,4 @@ urlpatterns = [
     path("webhook", views.stripe_webhook),
     path("orders/", views.order_list, name="order_list"),
     path("orders/<str:reference>/", views.order_detail, name="order_detail"),
-    path("account/signup/", views.signup, name="signup"),
-    path("account/login/", auth_views.LoginView.as_view(), name="login"),
-    path("account/logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

@@ -3,7 +3,6 @@ import re
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,7 +15,6 @@ from config import json_bodies
 from . import checkout, payments, selectors, shoppers, stripe_gateway, webhooks
 from .cart import Cart, CartError
 from .errors import ShopError
-from .forms import SignUpForm
 from .models import Order, StripeEvent
 
 logger = logging.getLogger(__name__)
@@ -242,15 +240,3 @@ def order_detail(request, reference):
         "orders/order_detail.html",
         {"order": order, "items": order.items.all(), "page_title": f"Order {order.reference}"},
     )
-
-
-def signup(request):
-    if request.user.is_authenticated:
-        return redirect("order_list")
-    form = SignUpForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, "Welcome! Your account is ready.")
-        return redirect("order_list")
-    return render(request, "registration/signup.html", {"form": form, "page_title": "Sign up"})

@@ -9,7 +9,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import BooleanRadioSelect
 from wagtail.permissions import policy_registry, register_permission_policy
 
-from products.templatetags.shop_tags import usd
+from shop.money import format_money
 
 from .admin_views import (
     OrderIndexView,
@@ -84,7 +84,12 @@ class OrderViewSet(ModelViewSet):
             sort_key="status",
             primary=lambda order: order.status == Order.Status.PAID,
         ),
-        Column("total", label="Total", accessor=lambda order: usd(order.total), sort_key="total"),
+        Column(
+            "total",
+            label="Total",
+            accessor=lambda order: format_money(order.total, order.currency),
+            sort_key="total",
+        ),
         "customer_email",
         Column("items_count", label="Items", sort_key="items_count"),
         Column(

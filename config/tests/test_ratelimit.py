@@ -226,7 +226,7 @@ def test_the_success_page_is_limited_without_frightening_a_shopper_who_paid(limi
     assert "nothing was charged" not in page
 
 
-@pytest.mark.parametrize("url_name", ["login", "signup", "wagtailadmin_login"])
+@pytest.mark.parametrize("url_name", ["login", "signup", "password_reset", "wagtailadmin_login"])
 def test_password_guessing_is_slowed_down(client, limits, url_name):
     url = reverse(url_name)
     form = {"username": "shopper", "password": "guess", "password1": "x", "password2": "y"}

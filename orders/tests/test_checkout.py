@@ -565,24 +565,6 @@ def test_signing_up_claims_the_browsers_orders(client, shop):
     assert Order.objects.get().user.username == "newbie"
 
 
-def test_signing_up_with_an_email_another_account_has_is_refused(client, shop, django_user_model):
-    django_user_model.objects.create_user("pat", "Pat@Example.com", "a-long-password-1")
-
-    response = client.post(
-        reverse("signup"),
-        {
-            "username": "someone",
-            "email": "pat@example.COM",
-            "password1": "a-long-password-1",
-            "password2": "a-long-password-1",
-        },
-    )
-
-    assert response.status_code == 200
-    assert "An account with this email address already exists" in response.content.decode()
-    assert not django_user_model.objects.filter(username="someone").exists()
-
-
 def test_a_failed_second_stripe_call_keeps_the_session_the_first_call_opened(
     client, shop, settings
 ):

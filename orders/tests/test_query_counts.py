@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from wagtail.models import Site
 
 from orders.cart import SESSION_KEY
 from orders.models import Order
@@ -11,6 +12,7 @@ from orders.shoppers import SHOPPER_SESSION_KEY
 from orders.tests.factories import make_order, session_object
 from orders.tests.helpers import post_webhook
 from products.models import Product
+from shop.models import ShopSettings
 from stripe_emulator import objects
 from stripe_emulator.testing import EmulatorControl
 
@@ -35,6 +37,12 @@ def queries(send) -> int:
         response = send()
     assert response.status_code < 400, response.status_code
     return len(captured)
+
+
+@pytest.fixture(autouse=True)
+def shop_settings_in_the_cache(db):
+    """A running shop keeps its settings in the cache; the first page after a miss pays a query."""
+    ShopSettings.cached_for_site(Site.objects.get(is_default_site=True))
 
 
 @pytest.fixture

@@ -1,14 +1,16 @@
 from django.conf import settings
+from django.utils.functional import SimpleLazyObject
 
-from . import stripe_gateway
-from .cart import Cart
+from orders import stripe_gateway
+from orders.cart import Cart
+
+from .models import ShopSettings
+from .navigation import menu_pages
 
 
 def shop(request):
-    from home.navigation import menu_pages
-
     return {
-        "shop_name": settings.WAGTAIL_SITE_NAME,
+        "shop_settings": SimpleLazyObject(lambda: ShopSettings.for_request(request)),
         "cart_count": Cart(request.session).count if hasattr(request, "session") else 0,
         "max_quantity": settings.SHOP_MAX_QUANTITY_PER_LINE,
         "stripe_emulator_active": stripe_gateway.uses_emulator(),
