@@ -14,8 +14,8 @@ GUNICORN_CONF = Path(__file__).resolve().parents[1] / "gunicorn.conf.py"
 
 
 def record(message="Order %s paid", *args, exc_info=None, **extra) -> logging.LogRecord:
-    entry = logging.getLogger("orders.services").makeRecord(
-        "orders.services", logging.INFO, __file__, 1, message, args or ("R7KQ2",), exc_info
+    entry = logging.getLogger("orders.payments").makeRecord(
+        "orders.payments", logging.INFO, __file__, 1, message, args or ("R7KQ2",), exc_info
     )
     entry.__dict__.update(extra)
     return entry
@@ -28,7 +28,7 @@ def test_a_log_line_is_one_json_object_with_the_message():
     entry = json.loads(line)
     assert entry["message"] == "Order R7KQ2 paid"
     assert entry["level"] == "INFO"
-    assert entry["logger"] == "orders.services"
+    assert entry["logger"] == "orders.payments"
     assert entry["time"].endswith("+00:00")
 
 
