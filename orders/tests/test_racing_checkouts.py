@@ -58,7 +58,8 @@ def csrf_token(client: Client) -> str:
     return client.cookies[settings.CSRF_COOKIE_NAME].value
 
 
-def test_ten_first_checkouts_at_once_after_adding_to_cart_open_one_checkout(slow_stripe):
+def browser_with_a_power_bank_in_its_cart() -> tuple[Client, str]:
+    """A browser that loaded the home page and added to its cart; and its CSRF token."""
     browser = Client(enforce_csrf_checks=True)
     browser.get("/")
     bank = Product.objects.get(slug="portable-power-bank")
@@ -66,6 +67,11 @@ def test_ten_first_checkouts_at_once_after_adding_to_cart_open_one_checkout(slow
     browser.post(
         reverse("cart_add"), {"product_id": bank.pk, "quantity": 1, "csrfmiddlewaretoken": token}
     )
+    return browser, token
+
+
+def test_ten_first_checkouts_at_once_after_adding_to_cart_open_one_checkout(slow_stripe):
+    browser, token = browser_with_a_power_bank_in_its_cart()
 
     answers = race(
         browser,
@@ -111,13 +117,7 @@ def test_checkouts_racing_from_a_browser_without_a_shopper_cookie_still_open_one
     slow_stripe,
 ):
     """A browser whose cookies predate the shopper cookie (a session and a CSRF cookie only)."""
-    browser = Client(enforce_csrf_checks=True)
-    browser.get("/")
-    bank = Product.objects.get(slug="portable-power-bank")
-    token = csrf_token(browser)
-    browser.post(
-        reverse("cart_add"), {"product_id": bank.pk, "quantity": 1, "csrfmiddlewaretoken": token}
-    )
+    browser, token = browser_with_a_power_bank_in_its_cart()
     del browser.cookies["shopper"]
 
     answers = race(
