@@ -1,19 +1,25 @@
-"""Test helpers: the suite's webhook secret, a shopper's checkout and payment, and watching
-when the shop calls Stripe."""
+"""Test helpers: the suite's webhook secret, a shopper's checkout and payment, watching when the
+shop calls Stripe, running management commands, and reading the orders admin."""
 
+import csv
+import io
 import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
+from django.contrib.auth.models import Group, User
 from django.contrib.sessions.backends.db import SessionStore
+from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from orders import checkout, stripe_gateway
 from orders.cart import Cart
 from orders.models import Order
-from stripe_emulator.testing import EmulatorControl
+from stripe_emulator.testing import EmulatorControl, stripe_client
 from stripe_emulator.webhooks import signature_header
 
 WEBHOOK_SECRET = "whsec_test_suite"
@@ -21,6 +27,9 @@ CHECKOUT_URLS = checkout.CheckoutUrls(
     success_url="http://testserver/success/?session_id={CHECKOUT_SESSION_ID}",
     cancel_url="http://testserver/cancel/",
 )
+CLOSED_PORT = "http://127.0.0.1:9"
+ADMIN_ORDERS_URL = "/admin/orders/"
+ORDERS_PANEL = 'id="shop-orders-section"'
 
 
 def post_webhook(client, event: dict, secret: str = WEBHOOK_SECRET, timestamp: int | None = None):
@@ -30,6 +39,22 @@ def post_webhook(client, event: dict, secret: str = WEBHOOK_SECRET, timestamp: i
         data=body,
         content_type="application/json",
         HTTP_STRIPE_SIGNATURE=signature_header(body, secret, timestamp),
+    )
+
+
+def add_to_cart(client, product, quantity=1):
+    client.post(reverse("cart_add"), {"product_id": product.pk, "quantity": quantity})
+
+
+def check_out(client):
+    return client.post(reverse("create_checkout_session"))
+
+
+def check_out_with_json(client, items):
+    return client.post(
+        reverse("create_checkout_session"),
+        json.dumps({"items": items}),
+        content_type="application/json",
     )
 
 
@@ -44,6 +69,16 @@ def start_checkout(*lines) -> Order:
 def pay_at_stripe(emulator, order: Order, outcome: str = "paid") -> None:
     """The shopper pays on Stripe's page; no webhook reaches the shop."""
     EmulatorControl(emulator.base_url).complete_session(order.stripe_checkout_session_id, outcome)
+
+
+def session_at_stripe(emulator, order: Order) -> dict:
+    client = stripe_client(emulator.base_url, "sk_test_suite")
+    return client.v1.checkout.sessions.retrieve(order.stripe_checkout_session_id).to_dict()
+
+
+def status_of(order: Order) -> str:
+    order.refresh_from_db()
+    return order.status
 
 
 @contextmanager
@@ -61,3 +96,57 @@ def transactions_open_at_each_stripe_call(monkeypatch) -> Iterator[list[int]]:
     with monkeypatch.context() as patch:
         patch.setattr(stripe_gateway, "_call", counting_call)
         yield counts
+
+
+def run_command(*args, **options) -> str:
+    """Run a management command and return what it printed."""
+    out = io.StringIO()
+    call_command(*args, stdout=out, stderr=io.StringIO(), **options)
+    return out.getvalue()
+
+
+def refuse_changes_to(order: Order) -> None:
+    """The database refuses every change to this order, as a failing disk or constraint would."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE OR REPLACE FUNCTION refuse_order_change() RETURNS trigger AS $$ "
+            "BEGIN RAISE EXCEPTION 'order % cannot be written', OLD.reference; END $$ "
+            "LANGUAGE plpgsql"
+        )
+        cursor.execute(
+            f"CREATE TRIGGER refuse_order_change BEFORE UPDATE ON {Order._meta.db_table} "
+            f"FOR EACH ROW WHEN (OLD.reference = '{order.reference}') "
+            "EXECUTE FUNCTION refuse_order_change()"
+        )
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def staff_member(username: str, group: str) -> User:
+    user = User.objects.create_user(username, f"{username}@example.com", "pw")
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+def admin_order_url(order: Order) -> str:
+    return reverse("orders:inspect", args=[order.pk])
+
+
+def created_days_ago(order: Order, days: int) -> Order:
+    Order.objects.filter(pk=order.pk).update(created_at=timezone.now() - timedelta(days=days))
+    order.refresh_from_db()
+    return order
+
+
+def references_in(content: bytes, *orders: Order) -> list[str]:
+    """The given orders' references in the order they appear on the page."""
+    text = content.decode()
+    found = [order.reference for order in orders if order.reference in text]
+    return sorted(found, key=text.index)
+
+
+def csv_rows(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
