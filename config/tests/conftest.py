@@ -1,0 +1,34 @@
+"""Fixtures shared by the cache outage tests: a redis-server of their own and the shop on it."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from config.tests.helpers import PASSWORD, RedisServer, shared_cache_settings
+from products.models import Product
+
+
+@pytest.fixture
+def redis_server():
+    server = RedisServer()
+    server.start()
+    yield server
+    if server.process.poll() is None:
+        server.stop()
+
+
+@pytest.fixture
+def shop_on_redis(settings, redis_server):
+    """The shop as several app servers run it: sessions cached_db, everything cached in Redis."""
+    settings.CACHES = shared_cache_settings(redis_server.url)
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    return redis_server
+
+
+@pytest.fixture
+def products(seeded_shop, stripe_emulator):
+    return {product.slug: product for product in Product.objects.all()}
+
+
+@pytest.fixture
+def shopper(db):
+    return get_user_model().objects.create_user("sam", email="sam@example.com", password=PASSWORD)
