@@ -309,12 +309,56 @@ SCENARIOS = [
 ]
 
 
-def main() -> int:
+def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--gunicorn-workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
-    arguments = parser.parse_args()
+    return parser.parse_args()
+
+
+def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--config=config/gunicorn.conf.py"]
+        + [f"--bind=127.0.0.1:{port}", f"--workers={workers}"]
+        + ["--max-requests=0"],
+        env={**os.environ},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_until_listening(port: int, seconds: float = 30) -> None:
+    """Until the server accepts connections or the time is up; a dead one shows in the figures."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+
+
+def print_results(figures: dict, counts: dict, checkout_p50: float, overhead_p50: float) -> None:
+    ceiling = figures["minimal view"]["rps"]
+    print(
+        f"\n{'scenario':26} {'req/s':>8} {'of minimal':>10} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'queries':>8} {'errors':>7}"
+    )
+    for scenario, figure in figures.items():
+        print(
+            f"{scenario:26} {figure['rps']:8.0f} {figure['rps'] / ceiling:10.0%} "
+            f"{figure['p50']:8.1f} {figure['p99']:8.1f} {counts[scenario]:8d} {figure['errors']:7d}"
+        )
+    print(
+        f"\ncheckout creation, one request at a time: p50 {checkout_p50:.1f} ms, of which "
+        f"{checkout_p50 - overhead_p50:.1f} ms waiting for the emulator; shop overhead p50 "
+        f"{overhead_p50:.1f} ms"
+    )
+
+
+def main() -> int:
+    arguments = parse_arguments()
     sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
 
@@ -328,22 +372,9 @@ def main() -> int:
     counts = queries_per_request(data)
 
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config=config/gunicorn.conf.py"]
-        + [f"--bind=127.0.0.1:{port}", f"--workers={arguments.gunicorn_workers}"]
-        + ["--max-requests=0"],
-        env={**os.environ},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = start_gunicorn(port, arguments.gunicorn_workers)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_until_listening(port)
         print(
             f"gunicorn (config/gunicorn.conf.py): {arguments.gunicorn_workers} sync workers on "
             f"127.0.0.1:{port}; "
@@ -361,21 +392,7 @@ def main() -> int:
         server.wait(timeout=30)
         emulator.stop()
 
-    ceiling = figures["minimal view"]["rps"]
-    print(
-        f"\n{'scenario':26} {'req/s':>8} {'of minimal':>10} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'queries':>8} {'errors':>7}"
-    )
-    for scenario, figure in figures.items():
-        print(
-            f"{scenario:26} {figure['rps']:8.0f} {figure['rps'] / ceiling:10.0%} "
-            f"{figure['p50']:8.1f} {figure['p99']:8.1f} {counts[scenario]:8d} {figure['errors']:7d}"
-        )
-    print(
-        f"\ncheckout creation, one request at a time: p50 {checkout_p50:.1f} ms, of which "
-        f"{checkout_p50 - overhead_p50:.1f} ms waiting for the emulator; shop overhead p50 "
-        f"{overhead_p50:.1f} ms"
-    )
+    print_results(figures, counts, checkout_p50, overhead_p50)
     return 0
 
 

@@ -100,23 +100,30 @@ def request(url, data=None, headers=None) -> int:
         return error.code
 
 
-def test_webhooks_and_success_pages_on_two_servers_pay_once(seeded_shop, stripe_emulator, servers):
+def checkout_in_a_browser_session() -> tuple[Order, SessionStore]:
+    """A shopper's saved session with a power bank in the cart, and the checkout it opened."""
     session = SessionStore()
     session[SHOPPER_SESSION_KEY] = "two-servers"
     Cart(session).add(Product.objects.get(slug="portable-power-bank").pk, 1)
     session.save()
     urls = checkout.CheckoutUrls("http://testserver/success/", "http://testserver/cancel/")
-    order = checkout.create_checkout(Cart(session), "session:two-servers", None, urls)
-    control = EmulatorControl(stripe_emulator.base_url)
+    return checkout.create_checkout(Cart(session), "session:two-servers", None, urls), session
+
+
+def pay_without_delivering_events(emulator, order: Order) -> list[bytes]:
+    """Pay at Stripe, keeping back its events; return their bodies as Stripe would post them."""
+    control = EmulatorControl(emulator.base_url)
     event_ids = control.complete_session(
         order.stripe_checkout_session_id, "paid", email="pat@example.com", deliver=False
     )["event_ids"]
-    sdk = stripe_client(stripe_emulator.base_url, "sk_test_suite")
-    bodies = [
+    sdk = stripe_client(emulator.base_url, "sk_test_suite")
+    return [
         json.dumps(sdk.v1.events.retrieve(event_id).to_dict()).encode() for event_id in event_ids
     ]
-    cookie = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 
+
+def requests_to_both_servers(servers, bodies, order: Order, cookie: str) -> list[tuple]:
+    """On each server, every event delivered and the success page visited, many times over."""
     jobs = []
     for base_url, _ in servers:
         for _ in range(REQUESTS_PER_SERVER):
@@ -138,6 +145,11 @@ def test_webhooks_and_success_pages_on_two_servers_pay_once(seeded_shop, stripe_
                     {"Cookie": cookie},
                 )
             )
+    return jobs
+
+
+def send_all_at_once(jobs) -> list[int]:
+    """Send every request from its own thread, released together; return the status codes."""
     barrier = threading.Barrier(len(jobs))
     answers = []
 
@@ -150,15 +162,29 @@ def test_webhooks_and_success_pages_on_two_servers_pay_once(seeded_shop, stripe_
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
+    return answers
 
-    order.refresh_from_db()
-    logs = "".join(log_path.read_text() for _, log_path in servers)
-    sent = [
+
+def subjects_of_mail_sent(mail_dir: Path) -> list[str]:
+    return [
         line
-        for path in (servers[0][1].parent / "mail").glob("*")
+        for path in mail_dir.glob("*")
         for line in path.read_text().splitlines()
         if line.startswith("Subject: ")
     ]
+
+
+def test_webhooks_and_success_pages_on_two_servers_pay_once(seeded_shop, stripe_emulator, servers):
+    order, session = checkout_in_a_browser_session()
+    bodies = pay_without_delivering_events(stripe_emulator, order)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+    jobs = requests_to_both_servers(servers, bodies, order, cookie)
+
+    answers = send_all_at_once(jobs)
+
+    order.refresh_from_db()
+    logs = "".join(log_path.read_text() for _, log_path in servers)
+    sent = subjects_of_mail_sent(servers[0][1].parent / "mail")
     assert sorted(set(answers)) == [200]
     assert len(answers) == len(jobs)
     assert order.status == Order.Status.PAID
