@@ -3,6 +3,7 @@
 from datetime import date
 
 from django import forms
+from django.template.defaultfilters import pluralize
 from django.urls import path
 from django.utils.functional import cached_property
 from wagtail.admin.menu import MenuItem
@@ -122,12 +123,17 @@ class ShopReportView(ReportView):
     def chart(self, rows: list) -> str:
         raise NotImplementedError
 
+    def summary(self, rows: list) -> str:
+        """The range's figures in one sentence, above the chart."""
+        return ""
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["form"] = self.form
         if self.form.is_valid():
             context["date_range"] = self.form.date_range
             context["chart"] = self.chart(context["object_list"])
+            context["summary"] = self.summary(context["object_list"])
         return context
 
     def render_to_response(self, context, **response_kwargs):
@@ -173,6 +179,15 @@ class SalesReportView(ShopReportView):
             format_value=format_shop_money,
         )
 
+    def summary(self, rows: list[reports.PeriodSales]) -> str:
+        orders = sum(row.orders for row in rows)
+        gross = sum((row.gross for row in rows), reports.ZERO)
+        refunds = sum((row.refunds for row in rows), reports.ZERO)
+        return (
+            f"{orders} order{pluralize(orders)} paid: {format_shop_money(gross)} gross, "
+            f"{format_shop_money(refunds)} refunded, {format_shop_money(gross - refunds)} net."
+        )
+
 
 class TopProductsReportView(ShopReportView):
     page_title = "Top products"
@@ -202,6 +217,14 @@ class TopProductsReportView(ShopReportView):
             format_value=format_shop_money,
         )
 
+    def summary(self, rows: list[reports.ProductSales]) -> str:
+        units = sum(row.units for row in rows)
+        revenue = sum((row.revenue for row in rows), reports.ZERO)
+        return (
+            f"{units} unit{pluralize(units)} of {len(rows)} product{pluralize(len(rows))} sold "
+            f"for {format_shop_money(revenue)}."
+        )
+
 
 class CheckoutFunnelReportView(ShopReportView):
     page_title = "Checkout funnel"
@@ -225,6 +248,12 @@ class CheckoutFunnelReportView(ShopReportView):
             title="Checkout funnel",
             description=f"What became of the checkouts started {self.form.date_range}.",
         )
+
+    def summary(self, rows: list[reports.FunnelStep]) -> str:
+        started, paid = rows[0], rows[1]
+        if not started.count:
+            return "No checkouts were started."
+        return f"{paid.share} of {started.count} checkouts started were paid."
 
 
 urlpatterns = [

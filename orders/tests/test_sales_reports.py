@@ -182,6 +182,18 @@ def test_sales_per_period_match_the_orders_paid_in_each(manager_client, orders, 
         assert format_shop_money(gross) in page and format_shop_money(gross - refunds) in page
 
 
+def test_sales_page_sums_up_the_range_in_one_sentence(manager_client, orders):
+    page = manager_client.get(SALES_URL, RANGE).content.decode()
+
+    sold = sold_in_range()
+    gross = sum(order.total for order in sold)
+    refunds = sum(order.amount_refunded for order in sold)
+    assert (
+        f"{len(sold)} orders paid: {format_shop_money(gross)} gross, "
+        f"{format_shop_money(refunds)} refunded, {format_shop_money(gross - refunds)} net."
+    ) in page
+
+
 def test_an_evening_sale_counts_on_the_shops_own_day(manager_client, orders):
     rows = manager_client.get(SALES_URL, RANGE | {"period": "day"}).context["object_list"]
 
@@ -265,6 +277,17 @@ def test_top_products_show_units_and_revenue_of_paid_and_refunded_orders(manager
         assert width == pytest.approx(float(row.revenue / rows[0].revenue) * widest, abs=0.01)
 
 
+def test_a_range_without_sales_says_so_instead_of_drawing_an_empty_chart(manager_client):
+    response = manager_client.get(TOP_PRODUCTS_URL, RANGE)
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Nothing was sold between 27 Jan 2025 and 9 Mar 2025." in page
+    assert 'class="shop-chart"' not in page
+    funnel = manager_client.get(FUNNEL_URL, RANGE).content.decode()
+    assert "No checkouts were started." in funnel
+
+
 def test_top_products_csv_export_holds_units_and_revenue(manager_client, orders):
     rows = csv_rows(manager_client.get(TOP_PRODUCTS_URL, RANGE | {"export": "csv"}))
 
@@ -313,6 +336,7 @@ def test_checkout_funnel_counts_what_became_of_the_checkouts_started(manager_cli
     bars = bars_of(chart_in(response.content.decode(), "Checkout funnel"))
     assert [tooltip for tooltip, _, _ in bars] == [f"{label}: {count}" for label, count in steps]
     assert bars[1][1] == pytest.approx(bars[0][1] * 7 / 11, abs=0.01)
+    assert "63.6% of 11 checkouts started were paid." in response.content.decode()
 
 
 def test_checkout_funnel_csv_export_holds_the_counts_and_shares(manager_client, orders):
