@@ -21,14 +21,16 @@ from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.admin.widgets.button import HeaderButton
 from wagtail.permission_policies import ModelPermissionPolicy
 
-from shop.money import format_money
+from shop import charts
+from shop.money import format_money, format_shop_money
 
-from . import refunds, stripe_gateway
+from . import refunds, reports, stripe_gateway
 from .forms import RefundForm
 from .models import Order, OrderQuerySet, StripeEvent
 from .money import from_cents
 
 FAILED_EVENTS_SHOWN = 5
+SPARKLINE_DAYS = 14
 # Spreadsheet programs run a cell starting with one of these as a formula (OWASP: CSV injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -263,6 +265,19 @@ def dashboard_figures(index_url: str, now: datetime) -> list[DashboardFigure]:
     ]
 
 
+def sales_sparkline(today: date) -> tuple[str, Decimal]:
+    """Net sales of each of the last 14 days as a small chart, and their sum, in one query."""
+    days = reports.sales_by_period(
+        reports.DateRange.last_days(SPARKLINE_DAYS, today), reports.Period.DAY
+    )
+    chart = charts.sparkline(
+        [(day.label, day.net) for day in days],
+        title=f"Net sales per day, last {SPARKLINE_DAYS} days",
+        format_value=format_shop_money,
+    )
+    return chart, sum((day.net for day in days), Decimal("0"))
+
+
 class OrdersDashboardPanel(Component):
     name = "shop_orders"
     order = 50
@@ -283,8 +298,14 @@ class OrdersDashboardPanel(Component):
                 :FAILED_EVENTS_SHOWN
             ]
         ]
+        now = timezone.now()
+        sparkline, sparkline_total = sales_sparkline(timezone.localdate(now))
         return {
-            "figures": dashboard_figures(reverse(self.index_url_name), timezone.now()),
+            "figures": dashboard_figures(reverse(self.index_url_name), now),
+            "sparkline": sparkline,
+            "sparkline_days": SPARKLINE_DAYS,
+            "sparkline_total": sparkline_total,
+            "sales_report_url": reverse("shop_reports:sales"),
             "failed_event_count": failed_events.count(),
             "recent_failures": recent_failures,
         }

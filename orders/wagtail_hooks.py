@@ -1,6 +1,6 @@
 import django_filters
 from django.contrib.auth import get_permission_codename
-from django.urls import path
+from django.urls import include, path, reverse
 from django.utils import timezone
 from wagtail import hooks
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
@@ -19,6 +19,8 @@ from .admin_views import (
     RefundView,
 )
 from .models import Order, OrderQuerySet
+from .report_views import ShopReportMenuItem
+from .report_views import urlpatterns as report_urls
 
 # Registered before any admin code asks for Order's policy, as Wagtail requires.
 register_permission_policy(Order, OrderPermissionPolicy(Order))
@@ -181,3 +183,37 @@ def add_orders_panel(request, panels):
                 inspect_url_name=order_viewset.get_url_name("inspect"),
             )
         )
+
+
+@hooks.register("register_admin_urls")
+def register_report_urls():
+    return [path("shop-reports/", include((report_urls, "shop_reports")))]
+
+
+@hooks.register("register_reports_menu_item")
+def register_sales_report_menu_item():
+    return ShopReportMenuItem(
+        "Sales", reverse("shop_reports:sales"), name="shop-sales", icon_name="table", order=100
+    )
+
+
+@hooks.register("register_reports_menu_item")
+def register_top_products_report_menu_item():
+    return ShopReportMenuItem(
+        "Top products",
+        reverse("shop_reports:top_products"),
+        name="shop-top-products",
+        icon_name="pick",
+        order=110,
+    )
+
+
+@hooks.register("register_reports_menu_item")
+def register_funnel_report_menu_item():
+    return ShopReportMenuItem(
+        "Checkout funnel",
+        reverse("shop_reports:funnel"),
+        name="shop-checkout-funnel",
+        icon_name="arrow-down",
+        order=120,
+    )
