@@ -372,3 +372,18 @@ class StripeEvent(models.Model):
     def storable_type(cls, event_type: str) -> str:
         """The event's type, cut to the column; the payload keeps it whole."""
         return event_type[: cls._meta.get_field("type").max_length]
+
+
+class SavedCart(models.Model):
+    """A signed-in shopper's cart, kept with the account so every browser they sign in on has it."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_cart"
+    )
+    lines = models.JSONField(
+        default=list, help_text="[product id, quantity] pairs, in the order they were added."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Cart of {self.user}"

@@ -474,7 +474,7 @@ def test_logging_in_keeps_the_cart_and_claims_anonymous_orders(client, shop, dja
 
     order.refresh_from_db()
     assert order.user.username == "pat"
-    assert client.session["cart"] == {str(shop["portable-power-bank"].pk): 1}
+    assert cart_quantities(client) == {shop["portable-power-bank"].pk: 1}
     assert order.reference in client.get(reverse("order_list")).content.decode()
 
 
@@ -490,6 +490,10 @@ def test_logging_out_does_not_leak_orders_to_the_next_person(client, shop, djang
     assert order.reference not in client.get(reverse("order_list")).content.decode()
     assert client.get(order.get_absolute_url()).status_code == 404
     assert client.session.get("cart") is None
+
+
+def cart_quantities(client) -> dict[int, int]:
+    return {line.product.pk: line.quantity for line in client.get(reverse("cart")).context["lines"]}
 
 
 def open_sessions(sdk) -> list[str]:
@@ -525,6 +529,12 @@ def test_signing_in_with_an_open_checkout_on_each_side_keeps_only_the_newer_one_
     assert open_sessions(sdk) == [newer.stripe_checkout_session_id]
     assert older.reference in page and newer.reference in page
     assert "Payment processing" not in page
+    # The account's cart joined the browser's; taking its line out again gives the same cart.
+    assert cart_quantities(client) == {
+        shop["smart-fitness-watch"].pk: 1,
+        shop["portable-power-bank"].pk: 1,
+    }
+    client.post(reverse("cart_remove"), {"product_id": shop["smart-fitness-watch"].pk})
     assert checkout(client).url == newer.stripe_checkout_url
 
 
