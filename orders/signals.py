@@ -21,6 +21,8 @@ def keep_cart_with_account(sender, request, user, **kwargs):
     if session is None:
         return
     browser_cart = Cart(session)
+    if not len(browser_cart):
+        return
     notices = Cart(session, user).absorb(browser_cart.product_quantities)
     browser_cart.forget()
     for notice in notices:
