@@ -22,6 +22,8 @@ REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 EXPIRING_WITHIN = timedelta(minutes=2)
 # An unpaid checkout this old is worth a look for staff: Stripe Checkout pages last 30 minutes.
 LONG_PENDING_AFTER = timedelta(hours=1)
+# seed_shop --demo-orders gives its sample orders Checkout Session ids Stripe never issued.
+DEMO_CHECKOUT_SESSION_PREFIX = "cs_test_demo_"
 
 
 def new_reference() -> str:
@@ -41,6 +43,14 @@ class OrderQuerySet(models.QuerySet):
     def pending_for_over_an_hour_q(now: datetime) -> Q:
         """Orders still waiting for payment long after their Checkout page should have closed."""
         return Q(status=Order.Status.PENDING, created_at__lt=now - LONG_PENDING_AFTER)
+
+    @staticmethod
+    def demo_q() -> Q:
+        """Sample orders made by seed_shop --demo-orders: Stripe has never heard of them."""
+        return Q(stripe_checkout_session_id__startswith=DEMO_CHECKOUT_SESSION_PREFIX)
+
+    def demo(self) -> "OrderQuerySet":
+        return self.filter(self.demo_q())
 
     def owned_by(self, *owner_keys: str) -> "OrderQuerySet":
         return self.filter(owner_key__in=owner_keys)
@@ -372,3 +382,18 @@ class StripeEvent(models.Model):
     def storable_type(cls, event_type: str) -> str:
         """The event's type, cut to the column; the payload keeps it whole."""
         return event_type[: cls._meta.get_field("type").max_length]
+
+
+class SavedCart(models.Model):
+    """A signed-in shopper's cart, kept with the account so every browser they sign in on has it."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_cart"
+    )
+    lines = models.JSONField(
+        default=list, help_text="[product id, quantity] pairs, in the order they were added."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Cart of {self.user}"

@@ -11,8 +11,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from . import emails, payments, stripe_gateway
-from .models import Order
-from .stripe_gateway import CheckoutSession, StripeError
+from .models import Order, OrderQuerySet
+from .stripe_gateway import CheckoutSession, StripeError, StripeUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +31,8 @@ class StatusChange:
 class CheckFailure:
     reference: str
     message: str
+    # Stripe could not be reached: the next run, once it answers, will very likely succeed.
+    stripe_unreachable: bool = False
 
 
 @dataclass
@@ -40,6 +42,7 @@ class ReconcileResult:
     changes: list[StatusChange] = field(default_factory=list)
     failures: list[CheckFailure] = field(default_factory=list)
     confirmations_sent: int = 0
+    demo_orders_skipped: int = 0
 
     @property
     def changed(self) -> int:
@@ -49,12 +52,17 @@ class ReconcileResult:
         return dict(Counter(change.after for change in self.changes))
 
 
-def orders_to_check(since: timedelta | None, now: datetime) -> QuerySet[Order]:
+def orders_in_scope(since: timedelta | None, now: datetime) -> QuerySet[Order]:
     """Pending orders, or with `since` every order created in that window, that reached Stripe."""
     orders = Order.objects.exclude(stripe_checkout_session_id=None)
     if since is None:
         return orders.filter(status=Status.PENDING)
     return orders.filter(created_at__gte=now - since)
+
+
+def orders_to_check(since: timedelta | None, now: datetime) -> QuerySet[Order]:
+    """The orders in scope that Stripe can be asked about: demo orders are not."""
+    return orders_in_scope(since, now).exclude(OrderQuerySet.demo_q())
 
 
 def reconcile_orders(
@@ -72,7 +80,9 @@ def reconcile_orders(
     """
     now = timezone.now()
     orders = list(orders_to_check(since, now).order_by("created_at", "pk"))
-    result = ReconcileResult(dry_run=dry_run)
+    result = ReconcileResult(
+        dry_run=dry_run, demo_orders_skipped=orders_in_scope(since, now).demo().count()
+    )
     for done, order in enumerate(orders, start=1):
         try:
             change = _reconcile_one(order, now, dry_run)
@@ -155,4 +165,6 @@ def _report_failure(order: Order, error: Exception) -> CheckFailure:
     else:
         message = f"{type(error).__name__}: {' '.join(str(error).split())}"
         logger.exception("Reconciling order %s (Checkout Session %s) failed", *ids, extra=extra)
-    return CheckFailure(order.reference, message)
+    return CheckFailure(
+        order.reference, message, stripe_unreachable=isinstance(error, StripeUnavailable)
+    )

@@ -1,7 +1,9 @@
+from django.contrib import messages
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 
 from . import shoppers
+from .cart import Cart
 
 
 @receiver(user_logged_in)
@@ -10,6 +12,22 @@ def claim_orders_on_login(sender, request, user, **kwargs):
     if request is None or not hasattr(request, "shopper"):
         return
     shoppers.claim_anonymous_orders(shoppers.anonymous_key(request), user)
+
+
+@receiver(user_logged_in)
+def keep_cart_with_account(sender, request, user, **kwargs):
+    """The cart made before signing in joins the one the account kept from earlier visits."""
+    session = getattr(request, "session", None)
+    if session is None:
+        return
+    browser_cart = Cart(session)
+    if not len(browser_cart):
+        return
+    notices = Cart(session, user).absorb(browser_cart.product_quantities)
+    browser_cart.forget()
+    for notice in notices:
+        # A login made outside a browser's request has nobody to tell.
+        messages.warning(request, notice, fail_silently=True)
 
 
 @receiver(user_logged_out)

@@ -59,13 +59,13 @@ def _render_cart(request, cart: Cart, status: int = 200):
 @never_cache
 @require_GET
 def cart_detail(request):
-    return _render_cart(request, Cart(request.session))
+    return _render_cart(request, Cart.for_request(request))
 
 
 def _cart_action(action):
     @require_POST
     def view(request):
-        cart = Cart(request.session)
+        cart = Cart.for_request(request)
         try:
             message = action(cart, request.POST)
         except CartError as error:
@@ -129,7 +129,7 @@ def _checkout_urls(request) -> checkout.CheckoutUrls:
 @require_POST
 def create_checkout_session(request):
     wants_json = request.content_type == "application/json"
-    cart = Cart(request.session)
+    cart = Cart.for_request(request)
     try:
         if wants_json:
             cart.replace(_json_items(request))
@@ -181,11 +181,10 @@ def checkout_success(request):
                 "We could not confirm your payment with Stripe just now. "
                 "This page will show the result once it arrives; you will not be charged twice.",
             )
-    cart = Cart(request.session)
     paid_for = order.status == Order.Status.PAID or order.is_payment_processing
     # Prices may have changed since checkout; the cart still holds what was bought.
-    if paid_for and cart.product_quantities == order.product_quantities():
-        cart.clear()
+    if paid_for:
+        Cart.for_request(request).clear_if_holding(order.product_quantities())
     return render(
         request,
         "orders/success.html",

@@ -1,4 +1,7 @@
-"""Run the shop on http://127.0.0.1:8000, with the offline Stripe emulator when no keys are set."""
+"""Run the shop on http://127.0.0.1:8000, with the offline Stripe emulator when no keys are set.
+
+The shop's commands that name its local address (local_admin, simulate_webhook) read it here.
+"""
 
 import os
 import subprocess
@@ -8,6 +11,9 @@ from pathlib import Path
 import environ
 
 ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+PORT = 8000
+SHOP_URL = f"http://{HOST}:{PORT}"
 EMULATOR_PORT = 12111
 EMULATOR_SECRET = "whsec_local_emulator"
 
@@ -29,7 +35,7 @@ def main() -> int:
                 "stripe_emulator",
                 "--host=127.0.0.1",
                 f"--port={EMULATOR_PORT}",
-                "--webhook-url=http://127.0.0.1:8000/webhook/",
+                f"--webhook-url={SHOP_URL}/webhook/",
                 f"--webhook-secret={EMULATOR_SECRET}",
                 "--merchant-name=Wagtail Shop",
             ],
@@ -38,7 +44,7 @@ def main() -> int:
         print(f"No STRIPE_SECRET_KEY: using the offline Stripe emulator on port {EMULATOR_PORT}.")
     try:
         return subprocess.call(
-            [sys.executable, "manage.py", "runserver", "127.0.0.1:8000"], cwd=ROOT, env=env
+            [sys.executable, "manage.py", "runserver", f"{HOST}:{PORT}"], cwd=ROOT, env=env
         )
     except KeyboardInterrupt:
         return 0

@@ -150,3 +150,8 @@ def references_in(content: bytes, *orders: Order) -> list[str]:
 
 def csv_rows(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def cart_quantities(client) -> dict[int, int]:
+    """What the cart page shows: product id to quantity."""
+    return {line.product.pk: line.quantity for line in client.get(reverse("cart")).context["lines"]}

@@ -5,7 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from orders.models import Order
-from orders.tests.helpers import add_to_cart, check_out
+from orders.tests.helpers import add_to_cart, cart_quantities, check_out
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +43,7 @@ def test_logging_in_keeps_the_cart_and_claims_anonymous_orders(client, shop, dja
 
     order.refresh_from_db()
     assert order.user.username == "pat"
-    assert client.session["cart"] == {str(shop["portable-power-bank"].pk): 1}
+    assert cart_quantities(client) == {shop["portable-power-bank"].pk: 1}
     assert order.reference in client.get(reverse("order_list")).content.decode()
 
 
@@ -94,6 +94,12 @@ def test_signing_in_with_an_open_checkout_on_each_side_keeps_only_the_newer_one_
     assert open_sessions(sdk) == [newer.stripe_checkout_session_id]
     assert older.reference in page and newer.reference in page
     assert "Payment processing" not in page
+    # The account's cart joined the browser's; taking its line out again gives the same cart.
+    assert cart_quantities(client) == {
+        shop["smart-fitness-watch"].pk: 1,
+        shop["portable-power-bank"].pk: 1,
+    }
+    client.post(reverse("cart_remove"), {"product_id": shop["smart-fitness-watch"].pk})
     assert check_out(client).url == newer.stripe_checkout_url
 
 

@@ -5,14 +5,23 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from scripts.run_local import SHOP_URL
+
 CREDENTIALS_FILE = Path(settings.BASE_DIR) / ".local-admin"
 
 
 class Command(BaseCommand):
-    help = "Create (once) and print an admin login for running the shop on this machine."
+    help = (
+        "Create (once) and print an admin login for running the shop on this machine, with the "
+        "address scripts/run_local.py (make run) serves the shop on."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--username", default="admin")
+        parser.add_argument(
+            "--username",
+            default="admin",
+            help="The admin's username (default admin); created as a superuser if missing.",
+        )
 
     def handle(self, *args, username, **options):
         if not settings.DEBUG:
@@ -30,7 +39,6 @@ class Command(BaseCommand):
         username, password = CREDENTIALS_FILE.read_text().split()
         self.stdout.write(
             self.style.SUCCESS(
-                f"Admin login for http://127.0.0.1:8000/admin/  user: {username}  "
-                f"password: {password}"
+                f"Admin login for {SHOP_URL}/admin/  user: {username}  password: {password}"
             )
         )

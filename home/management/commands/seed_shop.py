@@ -18,7 +18,13 @@ from wagtail.models import (
 )
 
 from home.models import HomePage
-from orders.models import Order, OrderItem, StripeEvent, new_reference
+from orders.models import (
+    DEMO_CHECKOUT_SESSION_PREFIX,
+    Order,
+    OrderItem,
+    StripeEvent,
+    new_reference,
+)
 from orders.money import to_cents
 from products.models import Product
 from products.seed import STARTER_PRODUCTS
@@ -38,7 +44,6 @@ EDITOR_COLLECTION_PERMISSIONS = [
     ("wagtailimages", "change_image"),
     ("wagtailimages", "choose_image"),
 ]
-DEMO_SESSION_PREFIX = "cs_test_demo_"
 DEMO_CUSTOMERS = [
     "ada@example.com",
     "grace@example.com",
@@ -63,10 +68,19 @@ DEMO_EVENT_TYPES = {
     Order.Status.PENDING: [],
 }
 DEMO_SPREAD = timedelta(days=14)
+# The staff groups seed_shop keeps, and what membership lets a person do.
+EDITORS, SHOP_MANAGERS = "Editors", "Shop managers"
+STAFF_GROUPS = {
+    EDITORS: "edit and publish products, pages and images",
+    SHOP_MANAGERS: "see orders and refund them",
+}
 
 
 class Command(BaseCommand):
-    help = "Create the starter products, the home page and the staff groups. Safe to run again."
+    help = (
+        "Create the starter products, the home page and the staff groups (Editors, Shop "
+        "managers), and say how to put people in those groups. Safe to run again."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -95,6 +109,19 @@ class Command(BaseCommand):
         )
         if demo_orders:
             self.stdout.write(self.style.SUCCESS(f"{created_orders} demo orders added."))
+        self.describe_groups()
+
+    def describe_groups(self) -> None:
+        self.stdout.write("Staff groups:")
+        for name in Group.objects.order_by("name").values_list("name", flat=True):
+            purpose = STAFF_GROUPS.get(
+                name, "not set up by the shop; see its permissions in the admin"
+            )
+            self.stdout.write(f"  {name}: {purpose}")
+        self.stdout.write(
+            "To put someone in a group, sign in to /admin/ as a superuser, open Settings > "
+            "Users, choose the person (or Add a user) and tick the group under Roles."
+        )
 
     def seed_products(self) -> int:
         created = 0
@@ -161,7 +188,7 @@ class Command(BaseCommand):
         admin_access = Permission.objects.get(
             content_type__app_label="wagtailadmin", codename="access_admin"
         )
-        editors, _ = Group.objects.get_or_create(name="Editors")
+        editors, _ = Group.objects.get_or_create(name=EDITORS)
         editors.permissions.add(admin_access, *self.model_permissions(EDITOR_MODEL_PERMISSIONS))
         for codename in EDITOR_PAGE_PERMISSIONS:
             GroupPagePermission.objects.get_or_create(
@@ -176,7 +203,7 @@ class Command(BaseCommand):
             GroupCollectionPermission.objects.get_or_create(
                 group=editors, collection=root_collection, permission=permission
             )
-        managers, _ = Group.objects.get_or_create(name="Shop managers")
+        managers, _ = Group.objects.get_or_create(name=SHOP_MANAGERS)
         managers.permissions.add(
             admin_access, *self.model_permissions(SHOP_MANAGER_MODEL_PERMISSIONS)
         )
@@ -190,9 +217,7 @@ class Command(BaseCommand):
 
     def seed_demo_orders(self, wanted: int) -> int:
         """Top the demo orders up to `wanted`, so running again adds none."""
-        existing = Order.objects.filter(
-            stripe_checkout_session_id__startswith=DEMO_SESSION_PREFIX
-        ).count()
+        existing = Order.objects.demo().count()
         products = list(
             Product.objects.filter(slug__in=[fields["slug"] for fields in STARTER_PRODUCTS])
         )
@@ -224,7 +249,7 @@ def create_demo_order(rng: random.Random, products: list[Product], now) -> Order
         cart_fingerprint=f"demo-{reference}",
         checkout_open=status == Order.Status.PENDING,
         checkout_expires_at=created_at + timedelta(minutes=settings.SHOP_CHECKOUT_SESSION_MINUTES),
-        stripe_checkout_session_id=f"{DEMO_SESSION_PREFIX}{reference}",
+        stripe_checkout_session_id=f"{DEMO_CHECKOUT_SESSION_PREFIX}{reference}",
         stripe_payment_intent_id=f"pi_test_demo_{reference}" if is_paid else "",
         paid_at=settled_at if is_paid else None,
         # Marked as sent so that no confirmation email ever goes out for a demo order.

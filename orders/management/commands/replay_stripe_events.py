@@ -7,6 +7,7 @@ from orders import webhooks
 from orders.models import StripeEvent
 
 from ._arguments import duration
+from ._terminal import one_line_per_problem
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,11 @@ class Command(BaseCommand):
             help="Only events received in this window: 30m, 12h, 2d.",
         )
 
-    def handle(self, *args, every_event, since, **options):
+    def handle(self, *args, every_event, since, verbosity, **options):
+        with one_line_per_problem(self, verbosity):
+            self.replay(every_event, since)
+
+    def replay(self, every_event: bool, since) -> None:
         events = StripeEvent.objects.order_by("received_at", "pk")
         if not every_event:
             events = events.filter(outcome=StripeEvent.Outcome.FAILED)

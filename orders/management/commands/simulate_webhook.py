@@ -7,10 +7,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from orders.models import Order
+from scripts.run_local import SHOP_URL
+from shop.money import format_money
 from stripe_emulator import objects
 from stripe_emulator.webhooks import signature_header
 
-DEFAULT_URL = "http://127.0.0.1:8000/webhook/"
+DEFAULT_URL = f"{SHOP_URL}/webhook/"
 CHECKOUT_EVENTS = {
     "completed": ("checkout.session.completed", "complete", "paid"),
     "async_succeeded": ("checkout.session.async_payment_succeeded", "complete", "paid"),
@@ -59,14 +61,33 @@ def build_event(order: Order, event: str) -> dict:
     return objects.event(event_type, data_object, f"evt_simulated_{secrets.token_hex(12)}")
 
 
+def state_after(order: Order, before: str, url: str) -> str:
+    """The order as this shop's database has it now that the webhook has answered."""
+    order.refresh_from_db()
+    after = order.get_status_display()
+    refunded = format_money(order.amount_refunded, order.currency)
+    detail = f", {refunded} refunded" if order.amount_refunded else ""
+    if after == before:
+        return (
+            f"Order {order.reference} is still {after}{detail}. If the shop at {url} uses "
+            "another database than this command, look there."
+        )
+    return f"Order {order.reference} is now {after}{detail} (was {before})."
+
+
 class Command(BaseCommand):
     help = (
         "Send the shop's webhook a Stripe event for an order, signed with "
-        "STRIPE_WEBHOOK_SECRET exactly as Stripe signs it, and print the answer."
+        "STRIPE_WEBHOOK_SECRET exactly as Stripe signs it; print the answer and the order's "
+        "state afterwards."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("reference", metavar="ORDER_REFERENCE")
+        parser.add_argument(
+            "reference",
+            metavar="ORDER_REFERENCE",
+            help="The order's reference, as the admin and the order page show it.",
+        )
         parser.add_argument(
             "--event",
             required=True,
@@ -95,11 +116,13 @@ class Command(BaseCommand):
                 f"Order {order.reference} has no payment to refund; "
                 "simulate a completed payment first."
             )
+        before = order.get_status_display()
         body = json.dumps(build_event(order, event)).encode()
         status, answer = self.post(url, body, signature_header(body, secret))
         self.stdout.write(f"{status} {answer}")
         if status >= 300:
             raise CommandError(f"The webhook answered {status}.")
+        self.stdout.write(state_after(order, before, url))
 
     def post(self, url: str, body: bytes, signature: str) -> tuple[int, str]:
         request = urllib.request.Request(
