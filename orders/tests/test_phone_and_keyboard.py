@@ -75,3 +75,57 @@ def test_cart_orders_and_order_page_fit_a_phone_with_totals_beside_their_labels(
     expect(order_total).to_be_visible()
     assert horizontal_overflow(page) <= 0
     assert on_one_line(page, page.locator("tfoot th", has_text="Total"), order_total)
+
+
+def test_arrow_keys_in_a_cart_quantity_stay_on_the_page_and_the_update_is_announced(page):
+    page.goto("/products/portable-power-bank/")
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.locator("[data-cart-count]")).to_have_text("1")
+    page.goto("/cart/")
+    keep_a_marker(page)
+    quantity = page.get_by_label("Quantity of Portable Power Bank")
+
+    quantity.press("ArrowUp")
+    quantity.press("ArrowUp")
+    expect(quantity).to_have_value("3")
+    assert is_the_same_page(page)
+    quantity.press("Enter")
+
+    expect(page.get_by_role("status").filter(has_text="Your cart was updated.")).to_be_visible()
+    expect(page.locator("[data-cart-total]")).to_have_text("$149.97")
+    expect(page.locator("[data-cart-count]")).to_have_text("3")
+    expect(quantity).to_be_focused()
+    expect(quantity).to_have_value("3")
+    assert is_the_same_page(page)
+
+
+def test_adding_to_cart_with_the_keyboard_keeps_the_shopper_on_the_product_page(page):
+    page.goto("/products/portable-power-bank/")
+    keep_a_marker(page)
+    page.get_by_label("Quantity of Portable Power Bank").focus()
+    page.keyboard.press("Tab")
+    add = page.get_by_role("button", name="Add to cart")
+    expect(add).to_be_focused()
+
+    page.keyboard.press("Enter")
+
+    confirmation = page.get_by_role("status").filter(
+        has_text="Portable Power Bank was added to your cart."
+    )
+    expect(confirmation).to_be_visible()
+    expect(page.locator("[data-cart-count]")).to_have_text("1")
+    expect(page.locator("[data-cart-count]")).to_have_attribute("aria-label", "1 item in cart")
+    expect(add).to_be_focused()
+    assert page.url.endswith("/products/portable-power-bank/") and is_the_same_page(page)
+
+
+def test_adding_to_cart_without_javascript_opens_the_cart_with_the_product(open_context):
+    page = open_context(java_script_enabled=False).new_page()
+    page.goto("/products/portable-power-bank/")
+
+    page.get_by_role("button", name="Add to cart").click()
+
+    assert page.url.endswith("/cart/")
+    expect(page.get_by_text("Portable Power Bank was added to your cart.")).to_be_visible()
+    expect(page.get_by_role("link", name="Portable Power Bank")).to_be_visible()
+    expect(page.locator("[data-cart-count]")).to_have_text("1")
