@@ -12,13 +12,18 @@ run: $(VENV)/.installed
 	$(PY) scripts/run_local.py
 
 ## Set up everything and run the whole test suite on PostgreSQL.
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev node_modules/axe-core
 	$(PY) scripts/check_postgres.py
 	$(VENV)/bin/pytest
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# axe-core, which the browser tests inject into pages to check their accessibility.
+node_modules/axe-core: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)

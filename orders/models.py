@@ -55,6 +55,10 @@ class OrderQuerySet(models.QuerySet):
     def owned_by(self, *owner_keys: str) -> "OrderQuerySet":
         return self.filter(owner_key__in=owner_keys)
 
+    def placed(self) -> "OrderQuerySet":
+        """What `Order.is_abandoned_checkout` says no to: the orders a shopper placed."""
+        return self.exclude(status=Order.Status.CANCELLED)
+
     def open_checkouts(self) -> "OrderQuerySet":
         """Pending orders whose Checkout page the shopper may still be sent to."""
         return self.filter(status=Order.Status.PENDING, checkout_open=True)
@@ -192,6 +196,11 @@ class Order(models.Model):
     @property
     def is_payment_processing(self) -> bool:
         return self.status == self.Status.PENDING and not self.checkout_open
+
+    @property
+    def is_abandoned_checkout(self) -> bool:
+        """A checkout the shopper left unpaid, closed since: not an order they placed."""
+        return self.status == self.Status.CANCELLED
 
     @property
     def needs_review(self) -> bool:

@@ -7,6 +7,8 @@ HOME_PAGE_ORDER_COUNT = 5
 
 
 def orders_for(request):
+    """The orders the shopper placed, newest first; checkouts they left unpaid are not listed,
+    though their pages stay reachable by address."""
     key = known_owner_key(request)
     if key is None:
         return Order.objects.none()
@@ -14,6 +16,7 @@ def orders_for(request):
     items = OrderItem.objects.only("order_id", "product_name", "quantity")
     return (
         Order.objects.owned_by(key)
+        .placed()
         .only("reference", "status", "checkout_open", "total", "currency", "created_at")
         .prefetch_related(Prefetch("items", queryset=items))
     )

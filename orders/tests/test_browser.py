@@ -5,36 +5,13 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from orders.models import Order
+from orders.tests.browsing import add_to_cart, pay
 from stripe_emulator.testing import stripe_client
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture
-def page(browser, live_server, seeded_shop, stripe_emulator):
-    stripe_emulator.configure(webhook_url=f"{live_server.url}/webhook/")
-    context = browser.new_context(base_url=live_server.url)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    yield page
-    stripe_emulator.wait_for_deliveries(timeout=10)
-    context.close()
-
-
-def add_to_cart(page, product_name):
-    page.goto("/")
-    card = page.locator("article.card", has_text=product_name)
-    card.get_by_role("button", name="Add to cart").click()
-    expect(page.get_by_text(f"{product_name} was added to your cart.")).to_be_visible()
-
-
-def pay(page, card_number, email="shopper@example.com"):
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Card number").fill(card_number)
-    page.get_by_role("button", name="Pay").click()
 
 
 def test_shopper_pays_with_4242_and_sees_the_paid_order(page, stripe_emulator):
