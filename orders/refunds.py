@@ -7,7 +7,7 @@ from django.db import transaction
 
 from shop.money import format_money
 
-from . import payments, stripe_gateway
+from . import emails, payments, stripe_gateway
 from .errors import ShopError
 from .models import Order
 from .money import from_cents, to_cents
@@ -72,7 +72,8 @@ def apply_refund(
     session: CheckoutSession | None = None,
     stripe_event_id: str | None = None,
 ) -> Order:
-    """Record a refund Stripe reports, never more than the order was charged.
+    """Record a refund Stripe reports, never more than the order was charged; the shopper is
+    emailed after commit about each newly refunded amount.
 
     `session` is the charge's Checkout Session, asked of Stripe beforehand when no order knew
     the payment yet: this function never calls Stripe, since it runs inside transactions.
@@ -102,7 +103,10 @@ def apply_refund(
                     stripe_event_id,
                 )
             refunded = min(charge.amount_refunded, charge.amount)
-            order.amount_refunded = max(order.amount_refunded, from_cents(refunded))
+            if from_cents(refunded) > order.amount_refunded:
+                order.amount_refunded = from_cents(refunded)
+                refunded_order = order.pk
+                transaction.on_commit(lambda: emails.send_refund_notice(refunded_order))
             if refunded == charge.amount:
                 order.move_to(Order.Status.REFUNDED)
         order.save()

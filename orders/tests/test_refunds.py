@@ -284,7 +284,10 @@ def test_a_refund_arriving_before_the_payment_event_sends_no_order_confirmation(
     assert response.status_code == 200
     order.refresh_from_db()
     assert order.status == Status.REFUNDED and order.amount_refunded == Decimal("50.00")
-    assert mail.outbox == []
+    # The shopper hears only of the refund.
+    assert [message.subject for message in mail.outbox] == [
+        f"Your order {order.reference} has been refunded"
+    ]
 
 
 def test_a_refund_arriving_before_the_payment_event_asks_stripe_outside_any_transaction(
