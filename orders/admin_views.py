@@ -174,11 +174,32 @@ class RefundView(BaseObjectMixin, PermissionCheckedMixin, WagtailAdminTemplateMi
     def form_valid(self, form):
         amount = form.cleaned_data["amount"]
         try:
-            refunds.refund_order(self.object, amount, form.cleaned_data["refund_token"])
+            refund = refunds.amount_to_refund(self.object, amount)
         except refunds.RefundError as error:
             return self.refused(error.user_message, amount)
+        if "back" in self.request.POST:
+            return self.render_to_response(self.get_context_data(form=form))
+        if not form.cleaned_data["confirmed"]:
+            return self.render_to_response(
+                self.get_context_data(form=form, confirming=True, **self.outcome_of(refund))
+            )
+        return self.ask_stripe(form, refund)
+
+    def outcome_of(self, refund: Decimal) -> dict:
+        """What confirming a refund of this amount does, in the words the pages use."""
+        return {
+            "refund": refund,
+            "refund_shown": format_money(refund, self.object.currency),
+            "refunds_everything": refund == self.refundable,
+        }
+
+    def ask_stripe(self, form, refund: Decimal):
+        try:
+            refunds.refund_order(self.object, refund, form.cleaned_data["refund_token"])
+        except refunds.RefundError as error:
+            return self.refused(error.user_message, refund)
         except stripe_gateway.StripeRejected as error:
-            return self.refused(f"Stripe refused the refund: {error.user_message}", amount)
+            return self.refused(f"Stripe refused the refund: {error.user_message}", refund)
         except stripe_gateway.StripeError as error:
             # Stripe may have made the refund and only its answer was lost: the page keeps its
             # token, so submitting it again gets that refund back instead of a second one.
@@ -187,14 +208,15 @@ class RefundView(BaseObjectMixin, PermissionCheckedMixin, WagtailAdminTemplateMi
                 f"{error.user_message} Submitting again is safe: Stripe never refunds twice "
                 "for the same request.",
             )
-            return self.form_invalid(form)
-        requested = self.refundable if amount is None else amount
-        if requested == self.refundable:
-            outcome = "the order will show Refunded when Stripe confirms."
+            return self.render_to_response(
+                self.get_context_data(form=form, confirming=True, **self.outcome_of(refund))
+            )
+        outcome = self.outcome_of(refund)
+        if outcome["refunds_everything"]:
+            then = "the order will show Refunded when Stripe confirms."
         else:
-            outcome = "the refunded amount on the order updates when Stripe confirms."
-        refund = format_money(requested, self.object.currency)
-        messages.success(self.request, f"Refund of {refund} requested; {outcome}")
+            then = "the refunded amount on the order updates when Stripe confirms."
+        messages.success(self.request, f"Refund of {outcome['refund_shown']} requested; {then}")
         return redirect(self.order_url)
 
     def refused(self, message: str, amount: Decimal | None):

@@ -28,16 +28,7 @@ def refund_order(order: Order, amount: Decimal | None, request_token: str) -> st
     The order itself does not change here: it shows the refund once Stripe's charge.refunded
     event arrives, so the admin never claims money went back that Stripe has not returned.
     """
-    if not order.is_refundable:
-        raise RefundError(_why_not_refundable(order))
-    left = order.amount_refundable
-    amount = left if amount is None else amount
-    if not Decimal("0") < amount <= left:
-        smallest = format_money(Decimal("0.01"), order.currency)
-        raise RefundError(
-            f"Choose an amount from {smallest} to {format_money(left, order.currency)}."
-        )
-    amount_cents = to_cents(amount)
+    amount_cents = to_cents(amount_to_refund(order, amount))
     refund_id = stripe_gateway.create_refund(
         order.stripe_payment_intent_id,
         amount_cents,
@@ -51,6 +42,21 @@ def refund_order(order: Order, amount: Decimal | None, request_token: str) -> st
         order.stripe_payment_intent_id,
     )
     return refund_id
+
+
+def amount_to_refund(order: Order, amount: Decimal | None) -> Decimal:
+    """The amount a refund of `amount` (everything left when None) would give back; RefundError
+    when the order cannot be refunded that much."""
+    if not order.is_refundable:
+        raise RefundError(_why_not_refundable(order))
+    left = order.amount_refundable
+    amount = left if amount is None else amount
+    if not Decimal("0") < amount <= left:
+        smallest = format_money(Decimal("0.01"), order.currency)
+        raise RefundError(
+            f"Choose an amount from {smallest} to {format_money(left, order.currency)}."
+        )
+    return amount
 
 
 def _why_not_refundable(order: Order) -> str:

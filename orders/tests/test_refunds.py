@@ -57,10 +57,11 @@ def refund_url(order: Order) -> str:
 
 
 def refund_form(client, order: Order, amount: str) -> dict:
-    """What the refund page's form posts: the amount and the token rendered into that page."""
+    """What the refund page posts once confirmed: the amount and the token rendered into that
+    page."""
     page = client.get(refund_url(order)).content.decode()
     [token] = re.findall(r'name="refund_token" value="([^"]+)"', page)
-    return {"amount": amount, "refund_token": token}
+    return {"amount": amount, "refund_token": token, "confirmed": "true"}
 
 
 def messages_on(response) -> list[str]:
