@@ -246,10 +246,14 @@ class RefundView(BaseObjectMixin, PermissionCheckedMixin, WagtailAdminTemplateMi
         if "back" in self.request.POST:
             return self.render_to_response(self.get_context_data(form=form))
         if not form.cleaned_data["confirmed"]:
-            return self.render_to_response(
-                self.get_context_data(form=form, confirming=True, **self.outcome_of(refund))
-            )
+            return self.confirmation(form, refund)
         return self.ask_stripe(form, refund)
+
+    def confirmation(self, form, refund: Decimal):
+        """The step that shows what a refund will do; its Confirm button asks Stripe."""
+        return self.render_to_response(
+            self.get_context_data(form=form, confirming=True, **self.outcome_of(refund))
+        )
 
     def outcome_of(self, refund: Decimal) -> dict:
         """What confirming a refund of this amount does, in the words the pages use."""
@@ -274,9 +278,7 @@ class RefundView(BaseObjectMixin, PermissionCheckedMixin, WagtailAdminTemplateMi
                 f"{error.user_message} Submitting again is safe: Stripe never refunds twice "
                 "for the same request.",
             )
-            return self.render_to_response(
-                self.get_context_data(form=form, confirming=True, **self.outcome_of(refund))
-            )
+            return self.confirmation(form, refund)
         outcome = self.outcome_of(refund)
         if outcome["refunds_everything"]:
             then = "the order will show Refunded when Stripe confirms."
