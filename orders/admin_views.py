@@ -18,7 +18,7 @@ from wagtail.admin.views.generic import InspectView, WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.base import BaseObjectMixin
 from wagtail.admin.views.generic.models import IndexView
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
-from wagtail.admin.widgets.button import HeaderButton
+from wagtail.admin.widgets.button import Button, HeaderButton
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from shop import charts
@@ -26,11 +26,12 @@ from shop.money import format_money, format_shop_money
 
 from . import refunds, reports, stripe_gateway
 from .forms import RefundForm
-from .models import Order, OrderQuerySet, StripeEvent
+from .models import Order, OrderItem, OrderQuerySet, StripeEvent
 from .money import from_cents
 
 FAILED_EVENTS_SHOWN = 5
 SPARKLINE_DAYS = 14
+EXPORT_DATE_FORMAT = "%Y-%m-%d %H:%M"
 # Spreadsheet programs run a cell starting with one of these as a formula (OWASP: CSV injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -55,11 +56,68 @@ class OrderPermissionPolicy(ModelPermissionPolicy):
 
 
 class OrderIndexView(IndexView):
+    """The order list; its exports give one row per order or, with `with_items`, per line."""
+
+    line_item_export = [
+        "order.reference",
+        "order.get_status_display",
+        "product_name",
+        "quantity",
+        "unit_price",
+    ]
+    line_item_export_headings = {
+        "order.reference": "Order",
+        "order.get_status_display": "Order status",
+        "product_name": "Product",
+        "unit_price": "Unit price",
+    }
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.exports_line_items = self.is_export and request.GET.get("with_items") == "true"
+        if self.exports_line_items:
+            self.list_export = self.line_item_export
+            self.export_headings = self.line_item_export_headings
+            self.export_filename = "order-items"
+
     def get_base_queryset(self):
-        return super().get_base_queryset().annotate(items_count=Count("items"))
+        return super().get_base_queryset().annotate(unit_count=Sum("items__quantity", default=0))
+
+    def as_spreadsheet(self, queryset, spreadsheet_format):
+        if self.exports_line_items:
+            queryset = (
+                OrderItem.objects.filter(order__in=queryset.values("pk"))
+                .select_related("order")
+                .order_by("-order__created_at", "-order__pk", "pk")
+            )
+        return super().as_spreadsheet(queryset, spreadsheet_format)
+
+    def line_items_export_url(self, spreadsheet_format: str) -> str:
+        params = self.request.GET.copy()
+        params["with_items"] = "true"
+        params["export"] = spreadsheet_format
+        return f"{self.request.path}?{params.urlencode()}"
+
+    @cached_property
+    def header_more_buttons(self):
+        return [
+            *super().header_more_buttons,
+            *(
+                Button(
+                    f"Download line items {spreadsheet_format.upper()}",
+                    url=self.line_items_export_url(spreadsheet_format),
+                    icon_name="download",
+                    priority=110 + number,
+                )
+                for number, spreadsheet_format in enumerate(self.FORMATS)
+            ),
+        ]
 
     def preprocess_field_value(self, field, value, export_format):
-        """Text a shopper typed (an email) opens in a spreadsheet as text, never as a formula."""
+        """Dates read in the site's time zone, to the minute; text a shopper typed (an email)
+        opens in a spreadsheet as text, never as a formula."""
+        if isinstance(value, datetime):
+            return timezone.localtime(value).strftime(EXPORT_DATE_FORMAT)
         value = super().preprocess_field_value(field, value, export_format)
         is_text = export_format == self.FORMAT_CSV and isinstance(value, str)
         if is_text and value.startswith(FORMULA_TRIGGERS):
@@ -85,6 +143,12 @@ class OrderInspectView(InspectView):
     @cached_property
     def can_refund(self) -> bool:
         return self.object.is_refundable and self.user_has_permission("refund")
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        if not self.object.has_open_checkout:
+            # When the checkout expires matters only while the shopper may still pay on it.
+            self.fields = [field for field in self.fields if field != "checkout_expires_at"]
 
     def get_status_display_value(self):
         if self.object.is_payment_processing:
@@ -116,8 +180,9 @@ class OrderInspectView(InspectView):
             ("Checkout Session", "checkout_session", order.stripe_checkout_session_id),
             ("Payment", "payment_intent", order.stripe_payment_intent_id),
         ]
+        session_id = order.stripe_checkout_session_id
         stripe_links = [
-            (label, stripe_id, stripe_gateway.dashboard_url(kind, stripe_id))
+            (label, stripe_id, stripe_gateway.dashboard_url(kind, stripe_id, session_id))
             for label, kind, stripe_id in stripe_objects
             if stripe_id
         ]
@@ -125,6 +190,7 @@ class OrderInspectView(InspectView):
             items=order.items.all(),
             events=order.stripe_events.all(),
             stripe_links=stripe_links,
+            stripe_links_on_emulator=stripe_gateway.uses_emulator(),
             review_reasons=order.review_reasons.splitlines(),
             **kwargs,
         )
@@ -176,11 +242,36 @@ class RefundView(BaseObjectMixin, PermissionCheckedMixin, WagtailAdminTemplateMi
     def form_valid(self, form):
         amount = form.cleaned_data["amount"]
         try:
-            refunds.refund_order(self.object, amount, form.cleaned_data["refund_token"])
+            refund = refunds.amount_to_refund(self.object, amount)
         except refunds.RefundError as error:
             return self.refused(error.user_message, amount)
+        if "back" in self.request.POST:
+            return self.render_to_response(self.get_context_data(form=form))
+        if not form.cleaned_data["confirmed"]:
+            return self.confirmation(form, refund)
+        return self.ask_stripe(form, refund)
+
+    def confirmation(self, form, refund: Decimal):
+        """The step that shows what a refund will do; its Confirm button asks Stripe."""
+        return self.render_to_response(
+            self.get_context_data(form=form, confirming=True, **self.outcome_of(refund))
+        )
+
+    def outcome_of(self, refund: Decimal) -> dict:
+        """What confirming a refund of this amount does, in the words the pages use."""
+        return {
+            "refund": refund,
+            "refund_shown": format_money(refund, self.object.currency),
+            "refunds_everything": refund == self.refundable,
+        }
+
+    def ask_stripe(self, form, refund: Decimal):
+        try:
+            refunds.refund_order(self.object, refund, form.cleaned_data["refund_token"])
+        except refunds.RefundError as error:
+            return self.refused(error.user_message, refund)
         except stripe_gateway.StripeRejected as error:
-            return self.refused(f"Stripe refused the refund: {error.user_message}", amount)
+            return self.refused(f"Stripe refused the refund: {error.user_message}", refund)
         except stripe_gateway.StripeError as error:
             # Stripe may have made the refund and only its answer was lost: the page keeps its
             # token, so submitting it again gets that refund back instead of a second one.
@@ -189,14 +280,13 @@ class RefundView(BaseObjectMixin, PermissionCheckedMixin, WagtailAdminTemplateMi
                 f"{error.user_message} Submitting again is safe: Stripe never refunds twice "
                 "for the same request.",
             )
-            return self.form_invalid(form)
-        requested = self.refundable if amount is None else amount
-        if requested == self.refundable:
-            outcome = "the order will show Refunded when Stripe confirms."
+            return self.confirmation(form, refund)
+        outcome = self.outcome_of(refund)
+        if outcome["refunds_everything"]:
+            then = "the order will show Refunded when Stripe confirms."
         else:
-            outcome = "the refunded amount on the order updates when Stripe confirms."
-        refund = format_money(requested, self.object.currency)
-        messages.success(self.request, f"Refund of {refund} requested; {outcome}")
+            then = "the refunded amount on the order updates when Stripe confirms."
+        messages.success(self.request, f"Refund of {outcome['refund_shown']} requested; {then}")
         return redirect(self.order_url)
 
     def refused(self, message: str, amount: Decimal | None):

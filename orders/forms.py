@@ -13,12 +13,15 @@ REFUND_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 class RefundForm(forms.Form):
     """One refund request; its token, new each time the page is opened, makes it one at Stripe.
 
-    Submitting the same page twice sends the same token, so Stripe refunds once; a refund asked
-    for again from a freshly opened page is a new refund, even of the same amount.
+    The first submission shows what will happen and asks for confirmation, which carries the
+    same token. Submitting the same page twice sends the same token, so Stripe refunds once; a
+    refund asked for again from a freshly opened page is a new refund, even of the same amount.
     """
 
     amount = forms.DecimalField(required=False, max_digits=10, decimal_places=2)
     refund_token = forms.CharField(widget=forms.HiddenInput, required=False)
+    # Set by the confirmation step: only a confirmed request reaches Stripe.
+    confirmed = forms.BooleanField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, refundable: Decimal, currency: str, **kwargs):
         super().__init__(*args, **kwargs)

@@ -167,6 +167,9 @@ class Order(models.Model):
     stripe_payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    refund_notified_cents = models.PositiveBigIntegerField(
+        default=0, help_text="The refunded amount the shopper has been emailed about, in cents."
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -192,6 +195,11 @@ class Order(models.Model):
     @property
     def total_in_cents(self) -> int:
         return to_cents(self.total)
+
+    @property
+    def has_open_checkout(self) -> bool:
+        """One of Order.objects.open_checkouts(): the shopper may still be sent to pay."""
+        return self.status == self.Status.PENDING and self.checkout_open
 
     @property
     def is_payment_processing(self) -> bool:

@@ -43,6 +43,7 @@ class ReconcileResult:
     failures: list[CheckFailure] = field(default_factory=list)
     confirmations_sent: int = 0
     demo_orders_skipped: int = 0
+    refund_notices_sent: int = 0
 
     @property
     def changed(self) -> int:
@@ -76,7 +77,8 @@ def reconcile_orders(
     webhook wants. Its answer is applied through payments.apply_checkout_session, which locks
     the order only for that moment and moves it only forward: runs on several hosts at once
     make each move, and send each email, once. An order that fails for any reason rolls back
-    alone and is reported; the run goes on with the next one.
+    alone and is reported; the run goes on with the next one. Confirmation and refund emails
+    a mail server failure held back go out at the end.
     """
     now = timezone.now()
     orders = list(orders_to_check(since, now).order_by("created_at", "pk"))
@@ -97,6 +99,7 @@ def reconcile_orders(
     result.changes.extend(_cancel_checkouts_that_never_opened(since, now, dry_run))
     if not dry_run:
         result.confirmations_sent = emails.send_missing_confirmations(now)
+        result.refund_notices_sent = emails.send_missing_refund_notices()
     return result
 
 

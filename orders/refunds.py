@@ -7,7 +7,7 @@ from django.db import transaction
 
 from shop.money import format_money
 
-from . import payments, stripe_gateway
+from . import emails, payments, stripe_gateway
 from .errors import ShopError
 from .models import Order
 from .money import from_cents, to_cents
@@ -28,16 +28,7 @@ def refund_order(order: Order, amount: Decimal | None, request_token: str) -> st
     The order itself does not change here: it shows the refund once Stripe's charge.refunded
     event arrives, so the admin never claims money went back that Stripe has not returned.
     """
-    if not order.is_refundable:
-        raise RefundError(_why_not_refundable(order))
-    left = order.amount_refundable
-    amount = left if amount is None else amount
-    if not Decimal("0") < amount <= left:
-        smallest = format_money(Decimal("0.01"), order.currency)
-        raise RefundError(
-            f"Choose an amount from {smallest} to {format_money(left, order.currency)}."
-        )
-    amount_cents = to_cents(amount)
+    amount_cents = to_cents(amount_to_refund(order, amount))
     refund_id = stripe_gateway.create_refund(
         order.stripe_payment_intent_id,
         amount_cents,
@@ -51,6 +42,21 @@ def refund_order(order: Order, amount: Decimal | None, request_token: str) -> st
         order.stripe_payment_intent_id,
     )
     return refund_id
+
+
+def amount_to_refund(order: Order, amount: Decimal | None) -> Decimal:
+    """The amount a refund of `amount` (everything left when None) would give back; RefundError
+    when the order cannot be refunded that much."""
+    if not order.is_refundable:
+        raise RefundError(_why_not_refundable(order))
+    left = order.amount_refundable
+    amount = left if amount is None else amount
+    if not Decimal("0") < amount <= left:
+        smallest = format_money(Decimal("0.01"), order.currency)
+        raise RefundError(
+            f"Choose an amount from {smallest} to {format_money(left, order.currency)}."
+        )
+    return amount
 
 
 def _why_not_refundable(order: Order) -> str:
@@ -72,7 +78,8 @@ def apply_refund(
     session: CheckoutSession | None = None,
     stripe_event_id: str | None = None,
 ) -> Order:
-    """Record a refund Stripe reports, never more than the order was charged.
+    """Record a refund Stripe reports, never more than the order was charged; the shopper is
+    emailed after commit about each newly refunded amount.
 
     `session` is the charge's Checkout Session, asked of Stripe beforehand when no order knew
     the payment yet: this function never calls Stripe, since it runs inside transactions.
@@ -102,7 +109,10 @@ def apply_refund(
                     stripe_event_id,
                 )
             refunded = min(charge.amount_refunded, charge.amount)
-            order.amount_refunded = max(order.amount_refunded, from_cents(refunded))
+            if from_cents(refunded) > order.amount_refunded:
+                order.amount_refunded = from_cents(refunded)
+                refunded_order = order.pk
+                transaction.on_commit(lambda: emails.send_refund_notice(refunded_order))
             if refunded == charge.amount:
                 order.move_to(Order.Status.REFUNDED)
         order.save()

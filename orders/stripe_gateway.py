@@ -12,6 +12,8 @@ from config import json_bodies
 logger = logging.getLogger(__name__)
 
 STRIPE_DASHBOARD = "https://dashboard.stripe.com"
+# The emulator's hosted page of a Checkout Session (stripe_emulator.hosted_page.PAGE_PATH).
+EMULATOR_CHECKOUT_PAGE = "/c/pay/{session_id}"
 # Stripe may answer a webhook's event type with a payment already settled or not; these
 # PaymentIntent states mean the shopper's delayed payment did not go through.
 FAILED_PAYMENT_INTENT_STATES = {"requires_payment_method", "canceled"}
@@ -289,7 +291,15 @@ def _text(value) -> str:
     return value if isinstance(value, str) else ""
 
 
-def dashboard_url(kind: str, object_id: str) -> str:
+def dashboard_url(kind: str, object_id: str, checkout_session_id: str) -> str:
+    """Where staff can look at a Stripe object of an order.
+
+    On the emulator, whose API answers nobody without a secret key, that is the emulator's
+    own page of the order's Checkout Session, for the payment too.
+    """
+    if uses_emulator():
+        base = settings.STRIPE_API_BASE.rstrip("/")
+        return f"{base}{EMULATOR_CHECKOUT_PAGE.format(session_id=checkout_session_id)}"
     live = settings.STRIPE_SECRET_KEY.startswith(("sk_live_", "rk_live_"))
     test_prefix = "" if live else "/test"
     paths = {"payment_intent": "payments", "checkout_session": "checkout/sessions"}

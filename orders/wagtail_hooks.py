@@ -93,7 +93,7 @@ class OrderViewSet(ModelViewSet):
             sort_key="total",
         ),
         "customer_email",
-        Column("items_count", label="Items", sort_key="items_count"),
+        Column("unit_count", label="Items", sort_key="unit_count"),
         Column(
             "needs_review",
             label="Review",
@@ -113,7 +113,7 @@ class OrderViewSet(ModelViewSet):
     search_backend_name = None
     list_export = [
         "reference",
-        "status",
+        "get_status_display",
         "total",
         "amount_refunded",
         "customer_email",
@@ -123,6 +123,7 @@ class OrderViewSet(ModelViewSet):
         "stripe_payment_intent_id",
     ]
     export_headings = {
+        "get_status_display": "Status",
         "created_at": "Created",
         "paid_at": "Paid",
         "stripe_checkout_session_id": "Stripe Checkout Session",

@@ -37,8 +37,8 @@ def test_listing_shows_newest_orders_first_with_status_total_email_and_item_coun
     assert response.status_code == 200
     assert references_in(response.content, older, newer) == [newer.reference, older.reference]
     rows = {order.reference: order for order in response.context["object_list"]}
-    assert rows[newer.reference].items_count == 2
-    assert rows[older.reference].items_count == 1
+    assert rows[newer.reference].unit_count == 4
+    assert rows[older.reference].unit_count == 1
     page = response.content.decode()
     assert "$42.50" in page and "new@example.com" in page and "Paid" in page
 
@@ -130,7 +130,7 @@ def test_csv_export_holds_exactly_the_filtered_orders(manager_client):
         "Stripe PaymentIntent",
     ]
     assert len(rows) == 1
-    assert rows[0][:5] == [paid.reference, "paid", "42.50", "0.00", "shopper@example.com"]
+    assert rows[0][:5] == [paid.reference, "Paid", "42.50", "0.00", "shopper@example.com"]
     assert rows[0][7:] == [paid.stripe_checkout_session_id, "pi_paid"]
 
 

@@ -57,10 +57,11 @@ def refund_url(order: Order) -> str:
 
 
 def refund_form(client, order: Order, amount: str) -> dict:
-    """What the refund page's form posts: the amount and the token rendered into that page."""
+    """What the refund page posts once confirmed: the amount and the token rendered into that
+    page."""
     page = client.get(refund_url(order)).content.decode()
     [token] = re.findall(r'name="refund_token" value="([^"]+)"', page)
-    return {"amount": amount, "refund_token": token}
+    return {"amount": amount, "refund_token": token, "confirmed": "true"}
 
 
 def messages_on(response) -> list[str]:
@@ -284,7 +285,10 @@ def test_a_refund_arriving_before_the_payment_event_sends_no_order_confirmation(
     assert response.status_code == 200
     order.refresh_from_db()
     assert order.status == Status.REFUNDED and order.amount_refunded == Decimal("50.00")
-    assert mail.outbox == []
+    # The shopper hears only of the refund.
+    assert [message.subject for message in mail.outbox] == [
+        f"Your order {order.reference} has been refunded"
+    ]
 
 
 def test_a_refund_arriving_before_the_payment_event_asks_stripe_outside_any_transaction(

@@ -65,6 +65,7 @@ class Command(BaseCommand):
                 for status, count in sorted(result.counts_by_new_status().items())
             ),
             ("confirmation emails sent late", result.confirmations_sent),
+            ("refund emails sent late", result.refund_notices_sent),
             ("failed", len(result.failures)),
         ]
         width = max(len(label) for label, _count in rows)
