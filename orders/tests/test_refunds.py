@@ -5,19 +5,19 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import Permission, User
 from django.core import mail
 from django.urls import reverse
 
-from orders import payments, refunds
+from orders import refunds
 from orders.models import Order
 from orders.tests.factories import make_order
 from orders.tests.helpers import (
-    pay_at_stripe,
     post_webhook,
     start_checkout,
     transactions_open_at_each_stripe_call,
 )
+from orders.tests.staff import paid_order, signed_in_manager, stripe_events
 from stripe_emulator.testing import EmulatorControl, stripe_client
 
 pytestmark = pytest.mark.django_db
@@ -25,26 +25,9 @@ pytestmark = pytest.mark.django_db
 Status = Order.Status
 
 
-def paid_order(emulator, product, quantity: int = 2) -> Order:
-    order = start_checkout((product, quantity))
-    pay_at_stripe(emulator, order)
-    return payments.fulfill_checkout(order)
-
-
-def stripe_events(emulator, event_type: str) -> list[dict]:
-    """Events the emulator emitted, oldest first, as Stripe would post them."""
-    listed = stripe_client(emulator.base_url, "sk_test_suite").v1.events.list(
-        params={"type": event_type}
-    )
-    return [event.to_dict() for event in reversed(listed.data)]
-
-
 @pytest.fixture
 def manager_client(client, seeded_shop):
-    manager = User.objects.create_user("margaret", "margaret@example.com", "pw")
-    manager.groups.add(Group.objects.get(name="Shop managers"))
-    client.force_login(manager)
-    return client
+    return signed_in_manager(client)
 
 
 @pytest.fixture
