@@ -22,6 +22,7 @@ from wagtail.admin.widgets.button import Button, HeaderButton
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from shop import charts
+from shop.exports import FormulaSafeExportMixin
 from shop.money import format_money, format_shop_money
 
 from . import refunds, reports, stripe_gateway
@@ -32,8 +33,6 @@ from .money import from_cents
 FAILED_EVENTS_SHOWN = 5
 SPARKLINE_DAYS = 14
 EXPORT_DATE_FORMAT = "%Y-%m-%d %H:%M"
-# Spreadsheet programs run a cell starting with one of these as a formula (OWASP: CSV injection).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class OrderPermissionPolicy(ModelPermissionPolicy):
@@ -55,7 +54,7 @@ class OrderPermissionPolicy(ModelPermissionPolicy):
         return super().users_with_any_permission(permitted)
 
 
-class OrderIndexView(IndexView):
+class OrderIndexView(FormulaSafeExportMixin, IndexView):
     """The order list; its exports give one row per order or, with `with_items`, per line."""
 
     line_item_export = [
@@ -114,16 +113,10 @@ class OrderIndexView(IndexView):
         ]
 
     def preprocess_field_value(self, field, value, export_format):
-        """Dates read in the site's time zone, to the minute; text a shopper typed (an email)
-        opens in a spreadsheet as text, never as a formula."""
+        """Dates read in the site's time zone, to the minute."""
         if isinstance(value, datetime):
             return timezone.localtime(value).strftime(EXPORT_DATE_FORMAT)
-        value = super().preprocess_field_value(field, value, export_format)
-        is_text = export_format == self.FORMAT_CSV and isinstance(value, str)
-        if is_text and value.startswith(FORMULA_TRIGGERS):
-            # OWASP's advice: a leading apostrophe makes the cell plain text.
-            return "'" + value
-        return value
+        return super().preprocess_field_value(field, value, export_format)
 
 
 class OrderInspectView(InspectView):

@@ -12,6 +12,7 @@ from wagtail.admin.views.reports import ReportView
 from wagtail.permissions import policy_registry
 
 from shop import charts
+from shop.exports import FormulaSafeExportMixin
 from shop.money import format_shop_money
 
 from . import reports
@@ -97,7 +98,7 @@ def money_column(name: str, label: str) -> Column:
     return Column(name, label=label, accessor=lambda row: format_shop_money(getattr(row, name)))
 
 
-class ShopReportView(ReportView):
+class ShopReportView(FormulaSafeExportMixin, ReportView):
     """A report over a date range; a range it cannot show gets a 400 page saying why."""
 
     form_class = DateRangeForm
