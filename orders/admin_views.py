@@ -122,6 +122,7 @@ class OrderIndexView(FormulaSafeExportMixin, IndexView):
 class OrderInspectView(InspectView):
     page_title = "Order"
     refund_url_name = None
+    mark_reviewed_url_name = None
 
     def get_page_subtitle(self):
         return self.object.reference
@@ -132,6 +133,13 @@ class OrderInspectView(InspectView):
             return []
         url = reverse(self.refund_url_name, args=[self.object.pk])
         return [HeaderButton("Refund", url=url, icon_name="rotate")]
+
+    @property
+    def mark_reviewed_url(self) -> str:
+        """Where the "Mark as reviewed" button posts; empty when this person may not."""
+        if not (self.object.needs_review and self.user_has_permission("refund")):
+            return ""
+        return reverse(self.mark_reviewed_url_name, args=[self.object.pk])
 
     @cached_property
     def can_refund(self) -> bool:
@@ -185,6 +193,8 @@ class OrderInspectView(InspectView):
             stripe_links=stripe_links,
             stripe_links_on_emulator=stripe_gateway.uses_emulator(),
             review_reasons=order.review_reasons.splitlines(),
+            reasons_since_review=order.reasons_since_review,
+            mark_reviewed_url=self.mark_reviewed_url,
             **kwargs,
         )
 

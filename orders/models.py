@@ -36,8 +36,10 @@ class OrderQuerySet(models.QuerySet):
 
     @staticmethod
     def needs_review_q() -> Q:
-        """Orders with a reason for staff to look at them (a condition, for counts and filters)."""
-        return ~Q(review_reasons="")
+        """Orders with a reason for staff to look at them that nobody has marked reviewed yet
+        (a condition, for counts and filters). Reasons are only ever added, so any text beyond
+        what was reviewed is a new reason."""
+        return ~Q(review_reasons="") & ~Q(review_reasons=F("reviewed_reasons"))
 
     @staticmethod
     def pending_for_over_an_hour_q(now: datetime) -> Q:
@@ -154,6 +156,13 @@ class Order(models.Model):
     review_reasons = models.TextField(
         blank=True, help_text="Why staff should look at this order, one reason a line."
     )
+    reviewed_reasons = models.TextField(
+        blank=True, help_text="The reasons staff had read when they last marked it reviewed."
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
     cart_fingerprint = models.CharField(max_length=64)
     checkout_open = models.BooleanField(
         default=True,
@@ -212,7 +221,14 @@ class Order(models.Model):
 
     @property
     def needs_review(self) -> bool:
-        return bool(self.review_reasons)
+        """One of Order.objects.needing_review()."""
+        return bool(self.review_reasons) and self.review_reasons != self.reviewed_reasons
+
+    @property
+    def reasons_since_review(self) -> list[str]:
+        """The reasons flagged after staff last marked the order reviewed (all, if never)."""
+        reviewed = set(self.reviewed_reasons.splitlines())
+        return [reason for reason in self.review_reasons.splitlines() if reason not in reviewed]
 
     @property
     def charged_cents(self) -> int | None:

@@ -21,6 +21,7 @@ from .admin_views import (
 from .models import Order, OrderQuerySet
 from .report_views import ShopReportMenuItem
 from .report_views import urlpatterns as report_urls
+from .review_views import MarkReviewedView
 
 # Registered before any admin code asks for Order's policy, as Wagtail requires.
 register_permission_policy(Order, OrderPermissionPolicy(Order))
@@ -133,12 +134,18 @@ class OrderViewSet(ModelViewSet):
 
     def get_inspect_view_kwargs(self, **kwargs):
         return super().get_inspect_view_kwargs(
-            refund_url_name=self.get_url_name("refund"), **kwargs
+            refund_url_name=self.get_url_name("refund"),
+            mark_reviewed_url_name=self.get_url_name("mark_reviewed"),
+            **kwargs,
         )
 
     @property
     def refund_view(self):
         return self.construct_view(RefundView)
+
+    @property
+    def mark_reviewed_view(self):
+        return self.construct_view(MarkReviewedView)
 
     def get_urlpatterns(self):
         # Orders change only through Stripe: the add, edit, copy, delete and history views
@@ -148,6 +155,7 @@ class OrderViewSet(ModelViewSet):
             path("results/", self.index_results_view, name="index_results"),
             path("inspect/<int:pk>/", self.inspect_view, name="inspect"),
             path("refund/<int:pk>/", self.refund_view, name="refund"),
+            path("mark-reviewed/<int:pk>/", self.mark_reviewed_view, name="mark_reviewed"),
         ]
 
     def register_admin_url_finder(self):
