@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from wagtail.users.apps import WagtailUsersAppConfig
 
 
 class ShopConfig(AppConfig):
@@ -7,3 +8,9 @@ class ShopConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401
+
+
+class ShopUsersAppConfig(WagtailUsersAppConfig):
+    """Wagtail's users admin, with forms that keep one account per email address."""
+
+    user_viewset = "shop.users.ShopUserViewSet"

@@ -25,7 +25,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.settings",
     "wagtail.embeds",
     "wagtail.sites",
-    "wagtail.users",
+    "shop.apps.ShopUsersAppConfig",
     "wagtail.snippets",
     "wagtail.documents",
     "wagtail.images",
