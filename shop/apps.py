@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from wagtail.users.apps import WagtailUsersAppConfig
 
 
 class ShopConfig(AppConfig):
@@ -8,9 +7,3 @@ class ShopConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401
-
-
-class ShopUsersAppConfig(WagtailUsersAppConfig):
-    """Wagtail's users admin, with forms that keep one account per email address."""
-
-    user_viewset = "shop.users.ShopUserViewSet"

@@ -25,7 +25,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.settings",
     "wagtail.embeds",
     "wagtail.sites",
-    "shop.apps.ShopUsersAppConfig",
+    "shop.users_app.ShopUsersAppConfig",
     "wagtail.snippets",
     "wagtail.documents",
     "wagtail.images",
