@@ -11,8 +11,6 @@ from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
-from shop.money import format_money
-
 from .money import from_cents, to_cents
 
 logger = logging.getLogger(__name__)
@@ -240,36 +238,6 @@ class Order(models.Model):
         if self.charged_currency != self.currency and not recorded_nothing:
             return None
         return self.total_in_cents if self.charged_total is None else self.charged_total
-
-    def charge_discrepancies(self) -> list[str]:
-        """Where what Stripe reported charging does not add up with this order."""
-        reasons = []
-        if self.charged_currency != self.currency:
-            charged = self.charged_currency.upper() or "a currency the shop cannot read"
-            reasons.append(
-                f"Stripe charged in {charged}, but the order is in {self.currency.upper()}."
-            )
-        else:
-            # The total is the sum of the items: with no shipping, tax or discounts yet,
-            # Stripe's subtotal and total must both equal it.
-            for label, charged_cents in (
-                ("subtotal", self.charged_subtotal),
-                ("total", self.charged_total),
-            ):
-                if charged_cents is None:
-                    reasons.append(f"Stripe reported no {label} the shop can read.")
-                elif charged_cents != self.total_in_cents:
-                    reasons.append(
-                        f"Stripe's {label} is "
-                        f"{format_money(from_cents(charged_cents), self.currency)}, "
-                        f"but the order's items come to {format_money(self.total, self.currency)}."
-                    )
-        if not self.stripe_payment_intent_id:
-            reasons.append(
-                "Stripe reported no payment id the shop can store: refunds made at Stripe "
-                "will not show on this order."
-            )
-        return reasons
 
     def flag_for_review(self, reason: str) -> bool:
         """Note why staff should look at this order (the caller saves it); say if it is new."""

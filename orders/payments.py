@@ -8,8 +8,11 @@ import logging
 
 from django.db import transaction
 
+from shop.money import format_money
+
 from . import emails, stripe_gateway
 from .models import Order
+from .money import from_cents
 from .stripe_gateway import CheckoutSession, StripeRejected
 
 logger = logging.getLogger(__name__)
@@ -76,8 +79,39 @@ def _record_charge(order: Order, session: CheckoutSession, stripe_event_id: str 
     order.charged_currency = session.currency
     order.charged_subtotal = session.amount_subtotal
     order.charged_total = session.amount_total
-    for reason in order.charge_discrepancies():
+    for reason in _charge_discrepancies(order):
         flag_for_review(order, reason, stripe_event_id)
+
+
+def _charge_discrepancies(order: Order) -> list[str]:
+    """Where what Stripe reported charging does not add up with this order."""
+    reasons = []
+    if order.charged_currency != order.currency:
+        charged = order.charged_currency.upper() or "a currency the shop cannot read"
+        reasons.append(
+            f"Stripe charged in {charged}, but the order is in {order.currency.upper()}."
+        )
+    else:
+        # The total is the sum of the items: with no shipping, tax or discounts yet,
+        # Stripe's subtotal and total must both equal it.
+        for label, charged_cents in (
+            ("subtotal", order.charged_subtotal),
+            ("total", order.charged_total),
+        ):
+            if charged_cents is None:
+                reasons.append(f"Stripe reported no {label} the shop can read.")
+            elif charged_cents != order.total_in_cents:
+                reasons.append(
+                    f"Stripe's {label} is "
+                    f"{format_money(from_cents(charged_cents), order.currency)}, "
+                    f"but the order's items come to {format_money(order.total, order.currency)}."
+                )
+    if not order.stripe_payment_intent_id:
+        reasons.append(
+            "Stripe reported no payment id the shop can store: refunds made at Stripe "
+            "will not show on this order."
+        )
+    return reasons
 
 
 def flag_for_review(order: Order, reason: str, stripe_event_id: str | None) -> None:
