@@ -1,7 +1,7 @@
-"""What tests of the orders admin share: a signed-in shop manager, a paid order at Stripe and
-the events Stripe emitted for it."""
+"""What tests of the orders admin share: the refund page, a paid order at Stripe and the events
+Stripe emitted for it."""
 
-from django.contrib.auth.models import Group, User
+from django.urls import reverse
 
 from orders import payments
 from orders.models import Order
@@ -9,12 +9,8 @@ from orders.tests.helpers import pay_at_stripe, start_checkout
 from stripe_emulator.testing import stripe_client
 
 
-def signed_in_manager(client):
-    """The client, signed in as a member of the seeded "Shop managers" group."""
-    manager = User.objects.create_user("margaret", "margaret@example.com", "pw")
-    manager.groups.add(Group.objects.get(name="Shop managers"))
-    client.force_login(manager)
-    return client
+def refund_url(order: Order) -> str:
+    return reverse("orders:refund", args=[order.pk])
 
 
 def paid_order(emulator, product, quantity: int = 2) -> Order:

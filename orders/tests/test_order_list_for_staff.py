@@ -16,17 +16,12 @@ from openpyxl import load_workbook
 
 from orders.models import Order, OrderItem
 from orders.tests.factories import make_order
-from orders.tests.staff import paid_order, signed_in_manager
+from orders.tests.staff import paid_order
 
 pytestmark = pytest.mark.django_db
 
 Status = Order.Status
 INDEX_URL = "/admin/orders/"
-
-
-@pytest.fixture
-def manager_client(client, seeded_shop):
-    return signed_in_manager(client)
 
 
 def text_of(markup: str) -> str:

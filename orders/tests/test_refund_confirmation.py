@@ -6,11 +6,10 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.urls import reverse
 
 from orders.models import Order
 from orders.tests.helpers import post_webhook
-from orders.tests.staff import paid_order, signed_in_manager, stripe_events
+from orders.tests.staff import paid_order, refund_url, stripe_events
 
 pytestmark = pytest.mark.django_db
 
@@ -18,17 +17,8 @@ CONFIRMATION = "data-refund-confirmation"
 
 
 @pytest.fixture
-def manager_client(client, seeded_shop):
-    return signed_in_manager(client)
-
-
-@pytest.fixture
 def order(stripe_emulator, make_product):
     return paid_order(stripe_emulator, make_product("Desk Lamp", "25.00"))
-
-
-def refund_url(order: Order) -> str:
-    return reverse("orders:refund", args=[order.pk])
 
 
 def text_of(response) -> str:

@@ -17,7 +17,7 @@ from orders.tests.helpers import (
     start_checkout,
     transactions_open_at_each_stripe_call,
 )
-from orders.tests.staff import paid_order, signed_in_manager, stripe_events
+from orders.tests.staff import paid_order, refund_url, stripe_events
 from stripe_emulator.testing import EmulatorControl, stripe_client
 
 pytestmark = pytest.mark.django_db
@@ -26,17 +26,8 @@ Status = Order.Status
 
 
 @pytest.fixture
-def manager_client(client, seeded_shop):
-    return signed_in_manager(client)
-
-
-@pytest.fixture
 def order(stripe_emulator, make_product):
     return paid_order(stripe_emulator, make_product("Desk Lamp", "25.00"))
-
-
-def refund_url(order: Order) -> str:
-    return reverse("orders:refund", args=[order.pk])
 
 
 def refund_form(client, order: Order, amount: str) -> dict:
