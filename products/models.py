@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
+from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, PublishingPanel
 from wagtail.fields import RichTextField
 from wagtail.models import DraftStateMixin, PreviewableMixin, RevisionMixin
@@ -21,7 +22,8 @@ class ProductQuerySet(models.QuerySet):
         return self.live().select_related("image").order_by("sort_order", "name")
 
 
-class Product(PreviewableMixin, DraftStateMixin, RevisionMixin, index.Indexed, models.Model):
+# Clusterable, so child rows edited inline in the snippet go through its drafts and revisions.
+class Product(PreviewableMixin, DraftStateMixin, RevisionMixin, index.Indexed, ClusterableModel):
     name = models.CharField(max_length=120)
     slug = models.SlugField(
         max_length=120,
