@@ -20,8 +20,11 @@ from stripe_emulator.checkout import (
     SESSION_STATUSES,
     CheckoutSessions,
     CheckoutView,
+    ChoiceRejected,
+    CustomerInfo,
 )
 from stripe_emulator.checkout_params import (
+    IMPLEMENTED_SESSION_PARAMS,
     MAX_CHECKOUT_AMOUNT,
     MAX_EXPIRY_SECONDS,
     MAX_LINE_ITEMS,
@@ -39,7 +42,8 @@ from stripe_emulator.payments import (
     PaymentRejected,
     Payments,
 )
-from stripe_emulator.refunds import REFUND_REASONS, Refunds
+from stripe_emulator.promotions import seed_test_promotions
+from stripe_emulator.refunds import IMPLEMENTED_REFUND_PARAMS, REFUND_REASONS, Refunds
 from stripe_emulator.store import API_VERSION, JsonObject, RequestInfo, Store, new_id
 from stripe_emulator.webhooks import WebhookDispatcher
 
@@ -52,6 +56,8 @@ __all__ = [
     "DECLINE_CARD",
     "EVENT_TYPES",
     "EXPANDED_LINE_ITEMS_LIMIT",
+    "IMPLEMENTED_REFUND_PARAMS",
+    "IMPLEMENTED_SESSION_PARAMS",
     "MAX_CHECKOUT_AMOUNT",
     "MAX_EXPIRY_SECONDS",
     "MAX_LINE_ITEMS",
@@ -62,6 +68,8 @@ __all__ = [
     "SUCCESS_CARD",
     "Account",
     "CheckoutView",
+    "ChoiceRejected",
+    "CustomerInfo",
     "JsonObject",
     "PaymentRejected",
     "RequestInfo",
@@ -88,6 +96,7 @@ class Account:
         )
         self._refunds = Refunds(self._store, self._events)
         self.lock = self._store.lock
+        seed_test_promotions(self._store)
 
     @property
     def base_url(self) -> str:
@@ -102,6 +111,7 @@ class Account:
         with self.lock:
             self._payments.reset()
             self._store.clear()
+            seed_test_promotions(self._store)
 
     def cancel_timers(self) -> None:
         with self.lock:
@@ -160,6 +170,7 @@ class Account:
         email: str | None,
         card_number: str | None = None,
         deliver: bool = True,
+        info: CustomerInfo | None = None,
     ) -> list[str]:
         """Attempt payment as the hosted page would; returns the new event ids.
 
@@ -167,7 +178,29 @@ class Account:
         """
         with self._caught_up():
             return self._payments.pay(
-                session_id, method=method, email=email, card_number=card_number, deliver=deliver
+                session_id,
+                method=method,
+                email=email,
+                card_number=card_number,
+                deliver=deliver,
+                info=info or CustomerInfo(),
+            )
+
+    def choose(
+        self,
+        session_id: str,
+        *,
+        shipping_rate_id: str | None = None,
+        promotion_code: str | None = None,
+        tax_country: str | None = None,
+    ) -> None:
+        """Apply the customer's choices on the payment page; raises ChoiceRejected."""
+        with self._caught_up():
+            self._checkout.choose(
+                session_id,
+                shipping_rate_id=shipping_rate_id,
+                promotion_code=promotion_code,
+                tax_country=tax_country,
             )
 
     def settle(self, session_id: str, *, succeeded: bool, deliver: bool) -> list[str]:

@@ -14,12 +14,23 @@ from urllib.parse import unquote
 import stripe.params as params_types
 import stripe.params.checkout as checkout_params_types
 
-from stripe_emulator.account import API_VERSION, Account, RequestInfo, new_id
+from stripe_emulator.account import (
+    API_VERSION,
+    IMPLEMENTED_REFUND_PARAMS,
+    IMPLEMENTED_SESSION_PARAMS,
+    Account,
+    RequestInfo,
+    new_id,
+)
 from stripe_emulator.errors import StripeError, invalid_parameter
+from stripe_emulator.param_types import check_values
 from stripe_emulator.params import (
+    REQUEST_OPTION_NAMES,
+    Implemented,
     Params,
     ParamSchema,
     decode_form,
+    reject_unimplemented,
     reject_unknown,
     request_schema,
 )
@@ -36,10 +47,25 @@ class _Route:
     pattern: re.Pattern[str]
     schema: ParamSchema
     handler: Handler
+    # None: the handler reads every parameter it accepts, or refuses it itself.
+    implemented: Implemented | None
+
+    def check(self, params: Params) -> None:
+        """Stripe's checks of names and value types, then the emulator's own limits."""
+        reject_unknown(params, self.schema)
+        check_values(params, self.schema.typed_dict, REQUEST_OPTION_NAMES)
+        if self.implemented is not None:
+            reject_unimplemented(params, self.implemented)
 
 
-def _route(method: str, pattern: str, typed_dict: type, handler: Handler) -> _Route:
-    return _Route(method, re.compile(pattern), request_schema(typed_dict), handler)
+def _route(
+    method: str,
+    pattern: str,
+    typed_dict: type,
+    handler: Handler,
+    implemented: Implemented | None = None,
+) -> _Route:
+    return _Route(method, re.compile(pattern), request_schema(typed_dict), handler, implemented)
 
 
 _ID = r"(?P<id>[^/]+)"
@@ -50,6 +76,7 @@ ROUTES = (
         "/v1/checkout/sessions",
         checkout_params_types.SessionCreateParams,
         lambda account, _, params, info: account.create_session(params, info),
+        IMPLEMENTED_SESSION_PARAMS,
     ),
     _route(
         "GET",
@@ -96,6 +123,7 @@ ROUTES = (
         "/v1/refunds",
         params_types.RefundCreateParams,
         lambda account, _, params, info: account.create_refund(params, info),
+        IMPLEMENTED_REFUND_PARAMS,
     ),
     _route(
         "GET",
@@ -190,7 +218,7 @@ def _execute(
     info: RequestInfo,
 ) -> tuple[int, dict[str, Any], bool]:
     try:
-        reject_unknown(params, route.schema)
+        route.check(params)
         return 200, route.handler(account, path_params, params, info), True
     except StripeError as error:
         return error.status, error.body(), error.replayable

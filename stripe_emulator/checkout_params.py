@@ -8,6 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from stripe_emulator.checkout_options import (
+    CheckoutOptions,
+    check_currency,
+    check_tax_code,
+    read_checkout_options,
+)
 from stripe_emulator.errors import StripeError, invalid_parameter, no_such
 from stripe_emulator.money import format_amount
 from stripe_emulator.params import (
@@ -27,7 +33,55 @@ MIN_EXPIRY_SECONDS = 30 * 60
 MAX_EXPIRY_SECONDS = 24 * 60 * 60
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_CURRENCY = re.compile(r"^[a-z]{3}$")
+
+_SHIPPING_RATE_DATA = {
+    "delivery_estimate": {"maximum": None, "minimum": None},
+    "display_name": None,
+    "fixed_amount": {"amount": None, "currency": None},
+    "metadata": None,
+    "tax_behavior": None,
+    "tax_code": None,
+    "type": None,
+}
+# What a new session's parameters may hold here; anything else the SDK knows is refused.
+IMPLEMENTED_SESSION_PARAMS = {
+    "allow_promotion_codes": None,
+    "automatic_tax": {"enabled": None},
+    "cancel_url": None,
+    "client_reference_id": None,
+    "customer": None,
+    "customer_email": None,
+    "discounts": {"coupon": None, "promotion_code": None},
+    "expand": None,
+    "expires_at": None,
+    "line_items": {
+        "metadata": None,
+        "price": None,
+        "price_data": {
+            "currency": None,
+            "product": None,
+            "product_data": {
+                "description": None,
+                "images": None,
+                "metadata": None,
+                "name": None,
+                "tax_code": None,
+            },
+            "recurring": None,
+            "tax_behavior": None,
+            "unit_amount": None,
+        },
+        "quantity": None,
+    },
+    "metadata": None,
+    "mode": None,
+    "payment_intent_data": {"description": None, "metadata": None},
+    "phone_number_collection": {"enabled": None},
+    "shipping_address_collection": {"allowed_countries": None},
+    "shipping_options": {"shipping_rate": None, "shipping_rate_data": _SHIPPING_RATE_DATA},
+    "success_url": None,
+    "ui_mode": None,
+}
 
 
 def is_email(text: str) -> bool:
@@ -44,6 +98,8 @@ class LineItemDraft:
     unit_amount: int
     quantity: int
     metadata: dict[str, str]
+    tax_behavior: str
+    tax_code: str | None
 
     @property
     def amount(self) -> int:
@@ -64,6 +120,7 @@ class SessionDraft:
     client_reference_id: str | None
     metadata: dict[str, str]
     payment_intent_template: JsonObject
+    options: CheckoutOptions
     expand: list[str]
 
 
@@ -87,6 +144,7 @@ def read_session_params(params: Mapping[str, Any], now: int) -> SessionDraft:
     client_reference_id = get_string(params, "client_reference_id", max_length=200)
     metadata = get_metadata(params)
     intent_data = get_dict(params, "payment_intent_data") or {}
+    options = read_checkout_options(params, currency, [item.tax_behavior for item in line_items])
     return SessionDraft(
         success_url=success_url,
         cancel_url=cancel_url,
@@ -101,6 +159,7 @@ def read_session_params(params: Mapping[str, Any], now: int) -> SessionDraft:
             "description": get_string(intent_data, "description", prefix="payment_intent_data"),
             "metadata": get_metadata(intent_data, prefix="payment_intent_data"),
         },
+        options=options,
         expand=get_string_list(params, "expand"),
     )
 
@@ -135,11 +194,10 @@ def _parse_line_item(item: Any, index: int) -> LineItemDraft:
         raise no_such("price", price_id, param=f"{prefix}[price]")
     price_prefix = f"{prefix}[price_data]"
     price_data = get_dict(item, "price_data", prefix=prefix, required=True) or {}
-    currency = (
-        get_string(price_data, "currency", prefix=price_prefix, required=True) or ""
-    ).lower()
-    if not _CURRENCY.match(currency):
-        raise invalid_parameter(f"Invalid currency: {currency}", param=f"{price_prefix}[currency]")
+    currency = check_currency(
+        (get_string(price_data, "currency", prefix=price_prefix, required=True) or "").lower(),
+        f"{price_prefix}[currency]",
+    )
     unit_amount = get_int(
         price_data,
         "unit_amount",
@@ -171,6 +229,11 @@ def _parse_line_item(item: Any, index: int) -> LineItemDraft:
         unit_amount=unit_amount or 0,
         quantity=quantity or 0,
         metadata=get_metadata(item, prefix=prefix),
+        tax_behavior=get_string(price_data, "tax_behavior", prefix=price_prefix) or "unspecified",
+        tax_code=check_tax_code(
+            get_string(product_data, "tax_code", prefix=product_prefix),
+            f"{product_prefix}[tax_code]",
+        ),
     )
 
 

@@ -45,10 +45,15 @@ def _expand_path(store: Store, node: JsonObject, segments: list[str], path: str)
         for item in node["data"]:
             _expand_path(store, item, rest, path)
         return
-    if head == "line_items" and node.get("object") == "checkout.session":
+    if (
+        head == "line_items"
+        and node.get("object") == "checkout.session"
+        and not isinstance(node.get("line_items"), dict)
+    ):
         node["line_items"] = line_items_page(
             store, node["id"], {"limit": str(EXPANDED_LINE_ITEMS_LIMIT)}
         )
+    _include(store, node, head, rest)
     if head not in node:
         raise _cannot_expand(path)
     value = node[head]
@@ -58,10 +63,31 @@ def _expand_path(store: Store, node: JsonObject, segments: list[str], path: str)
         value = node[head] = copy.deepcopy(store.objects[value])
     elif value is None:
         return
+    elif isinstance(value, list):
+        for item in value if rest else ():
+            if isinstance(item, dict):
+                _expand_path(store, item, rest, path)
+        return
     elif not isinstance(value, dict):
         raise _cannot_expand(path)
     if rest:
         _expand_path(store, value, rest, path)
+
+
+def _include(store: Store, node: JsonObject, head: str, rest: list[str]) -> None:
+    """Add a field Stripe leaves out unless expanded (`total_details.breakdown`, an item's
+    `discounts` and `taxes`), kept beside its object in the store."""
+    if node.get("object") == "item" and head in ("discounts", "taxes"):
+        node[head] = copy.deepcopy(store.includable.get(node["id"], {}).get(head, []))
+    elif (
+        node.get("object") == "checkout.session"
+        and head == "total_details"
+        and rest[:1] == ["breakdown"]
+        and node["total_details"] is not None
+    ):
+        node["total_details"]["breakdown"] = copy.deepcopy(
+            store.includable[node["id"]]["breakdown"]
+        )
 
 
 def reject_unsupported_filters(params: Mapping[str, Any], supported: set[str]) -> None:

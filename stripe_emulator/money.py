@@ -23,3 +23,32 @@ def format_amount(amount: int, currency: str) -> str:
     if symbol is None:
         return f"{number} {currency.upper()}"
     return f"{symbol}{number}"
+
+
+# Stripe's presentment currencies (docs.stripe.com/currencies), lowercase as the API takes them.
+SUPPORTED_CURRENCIES = frozenset(
+    {
+        "usd", "aed", "afn", "all", "amd", "ang", "aoa", "ars", "aud", "awg", "azn", "bam",
+        "bbd", "bdt", "bgn", "bhd", "bif", "bmd", "bnd", "bob", "brl", "bsd", "bwp", "byn",
+        "bzd", "cad", "cdf", "chf", "clp", "cny", "cop", "crc", "cve", "czk", "djf", "dkk",
+        "dop", "dzd", "egp", "etb", "eur", "fjd", "fkp", "gbp", "gel", "gip", "gmd", "gnf",
+        "gtq", "gyd", "hkd", "hnl", "htg", "huf", "idr", "ils", "inr", "isk", "jmd", "jod",
+        "jpy", "kes", "kgs", "khr", "kmf", "krw", "kwd", "kyd", "kzt", "lak", "lbp", "lkr",
+        "lrd", "lsl", "mad", "mdl", "mga", "mkd", "mmk", "mnt", "mop", "mur", "mvr", "mwk",
+        "mxn", "myr", "mzn", "nad", "ngn", "nio", "nok", "npr", "nzd", "omr", "pab", "pen",
+        "pgk", "php", "pkr", "pln", "pyg", "qar", "ron", "rsd", "rub", "rwf", "sar", "sbd",
+        "scr", "sek", "sgd", "shp", "sle", "sos", "srd", "std", "szl", "thb", "tjs", "tnd",
+        "top", "try", "ttd", "twd", "tzs", "uah", "ugx", "uyu", "uzs", "vnd", "vuv", "wst",
+        "xaf", "xcd", "xcg", "xof", "xpf", "yer", "zar", "zmw",
+    }
+)  # fmt: skip
+
+
+def major_units(amount: int, currency: str) -> int:
+    """`5, "usd"` -> 500: whole units of the currency in its smallest unit."""
+    return amount if currency.lower() in ZERO_DECIMAL_CURRENCIES else amount * 100
+
+
+def round_half_up(numerator: int, denominator: int) -> int:
+    """numerator / denominator rounded to the nearest integer, halves up (both non-negative)."""
+    return (2 * numerator + denominator) // (2 * denominator)

@@ -28,7 +28,7 @@ _FREE_FORM_MAPS = frozenset({"metadata"})
 _TRUE = frozenset({"true", "1"})
 _FALSE = frozenset({"false", "0"})
 
-_REQUEST_OPTION_NAMES = frozenset(stripe.RequestOptions.__annotations__)
+REQUEST_OPTION_NAMES = frozenset(stripe.RequestOptions.__annotations__)
 
 Params = dict[str, Any]
 
@@ -86,7 +86,7 @@ class ParamSchema:
 
 def request_schema(typed_dict: type) -> ParamSchema:
     """Top-level schema of an SDK `*Params` class, without its request options."""
-    return ParamSchema(typed_dict, excluded=_REQUEST_OPTION_NAMES)
+    return ParamSchema(typed_dict, excluded=REQUEST_OPTION_NAMES)
 
 
 @functools.cache
@@ -121,6 +121,38 @@ def reject_unknown(params: Mapping[str, Any], schema: ParamSchema, prefix: str =
             for index, item in enumerate(value):
                 if isinstance(item, dict):
                     reject_unknown(item, child, f"{path}[{index}]")
+
+
+# What the emulator implements of a request's parameters: a name maps to the names
+# implemented under it, or to None when the whole value is (a leaf, a list of
+# strings, a free-form map such as metadata).
+Implemented = Mapping[str, "Implemented | None"]
+
+
+def reject_unimplemented(
+    params: Mapping[str, Any], implemented: Implemented, prefix: str = ""
+) -> None:
+    """Refuse a parameter Stripe knows but the emulator does not act on, rather than ignore it."""
+    for name, value in params.items():
+        path = join_path(prefix, name)
+        if value == "":
+            continue
+        if name not in implemented:
+            raise invalid_parameter(
+                f"The Stripe emulator does not support `{path}`. Leave it out when "
+                "testing against the emulator, or test this against Stripe's test mode.",
+                param=path,
+                code="parameter_unsupported",
+            )
+        children = implemented[name]
+        if children is None:
+            continue
+        if isinstance(value, dict):
+            reject_unimplemented(value, children, path)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, dict):
+                    reject_unimplemented(item, children, f"{path}[{index}]")
 
 
 def join_path(prefix: str, name: str) -> str:

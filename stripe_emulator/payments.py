@@ -6,7 +6,7 @@ import re
 import threading
 from collections.abc import Iterable
 
-from stripe_emulator.checkout import CheckoutSessions
+from stripe_emulator.checkout import CheckoutSessions, CustomerInfo
 from stripe_emulator.checkout_params import is_email
 from stripe_emulator.errors import conflict
 from stripe_emulator.events import Events
@@ -84,6 +84,7 @@ class Payments:
         email: str | None,
         card_number: str | None,
         deliver: bool,
+        info: CustomerInfo,
     ) -> list[str]:
         """Attempt payment as the hosted page would; returns the new event ids.
 
@@ -95,6 +96,10 @@ class Payments:
             raise PaymentRejected("Enter your email address to pay.")
         if not is_email(email):
             raise PaymentRejected("Your email address is invalid.")
+        if session["shipping_address_collection"] is not None and info.address is None:
+            raise PaymentRejected("Enter your shipping address.")
+        if session["phone_number_collection"]["enabled"] and not info.phone:
+            raise PaymentRejected("Enter your phone number.")
         first_event = len(self._store.event_ids)
         if method == CARD:
             digits = re.sub(r"[\s-]", "", card_number or "")
@@ -102,9 +107,9 @@ class Payments:
                 raise PaymentRejected("Your card number is incomplete.")
             if digits not in (SUCCESS_CARD, DECLINE_CARD):
                 raise PaymentRejected("Your card number is incorrect.")
-            self._pay_by_card(session, email, digits, deliver)
+            self._pay_by_card(session, email, info, digits, deliver)
         elif method == BANK_TRANSFER:
-            self._start_bank_transfer(session, email, deliver)
+            self._start_bank_transfer(session, email, info, deliver)
         else:
             raise PaymentRejected("Choose a payment method.")
         return self._store.event_ids[first_event:]
@@ -122,7 +127,9 @@ class Payments:
         self._settle(session, succeeded=succeeded, deliver=deliver)
         return self._store.event_ids[first_event:]
 
-    def _pay_by_card(self, session: JsonObject, email: str, digits: str, deliver: bool) -> None:
+    def _pay_by_card(
+        self, session: JsonObject, email: str, info: CustomerInfo, digits: str, deliver: bool
+    ) -> None:
         intent = self._payment_intent_for(session)
         payment_method = self._new_payment_method(CARD, email, digits[-4:])
         charge = self._new_charge(intent, payment_method, "pending")
@@ -132,11 +139,13 @@ class Payments:
             raise PaymentRejected(CARD_DECLINED_MESSAGE, [event["id"]])
         intent["payment_method"] = payment_method["id"]
         succeed(intent, charge)
-        self._checkout.complete(session, email, "paid")
+        self._checkout.complete(session, email, info, "paid")
         self._events.emit("payment_intent.succeeded", intent, deliver=deliver)
         self._events.emit("checkout.session.completed", session, deliver=deliver)
 
-    def _start_bank_transfer(self, session: JsonObject, email: str, deliver: bool) -> None:
+    def _start_bank_transfer(
+        self, session: JsonObject, email: str, info: CustomerInfo, deliver: bool
+    ) -> None:
         intent = self._payment_intent_for(session)
         payment_method = self._new_payment_method(BANK_TRANSFER, email, "6789")
         self._new_charge(intent, payment_method, "pending")
@@ -145,7 +154,7 @@ class Payments:
             payment_method=payment_method["id"],
             last_payment_error=None,
         )
-        self._checkout.complete(session, email, "unpaid")
+        self._checkout.complete(session, email, info, "unpaid")
         self._events.emit("checkout.session.completed", session, deliver=deliver)
         if self._async_settle_seconds is not None:
             self._schedule_settlement(session["id"], self._async_settle_seconds)
@@ -190,7 +199,10 @@ class Payments:
 
     def _payment_intent_for(self, session: JsonObject) -> JsonObject:
         if session["payment_intent"] is not None:
-            return self._store.objects[session["payment_intent"]]
+            intent = self._store.objects[session["payment_intent"]]
+            # The customer may have changed shipping or the discount since the last attempt.
+            intent["amount"] = session["amount_total"]
+            return intent
         template = self._store.payment_intent_templates[session["id"]]
         intent = self._store.add(new_payment_intent(session, template, self._store.now()))
         session["payment_intent"] = intent["id"]

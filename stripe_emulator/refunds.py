@@ -13,6 +13,15 @@ from stripe_emulator.params import get_int, get_metadata, get_string, get_string
 from stripe_emulator.store import JsonObject, RequestInfo, Store, new_id
 
 REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
+# What a new refund's parameters may hold here; anything else the SDK knows is refused.
+IMPLEMENTED_REFUND_PARAMS = {
+    "amount": None,
+    "charge": None,
+    "expand": None,
+    "metadata": None,
+    "payment_intent": None,
+    "reason": None,
+}
 
 
 class Refunds:

@@ -51,6 +51,14 @@ class Store:
         self.event_ids: list[str] = []
         self.line_items: dict[str, list[JsonObject]] = {}
         self.payment_intent_templates: dict[str, JsonObject] = {}
+        # Parts of objects Stripe shows only when expanded (`total_details.breakdown`,
+        # a line item's `discounts` and `taxes`), by the id of the object they belong to.
+        self.includable: dict[str, JsonObject] = {}
+        # The country whose tax applies to a session, once its customer gave an address.
+        self.tax_countries: dict[str, str] = {}
+        # The discount object applied to a session, by session id.
+        self.discount_ids: dict[str, str] = {}
+        self.tax_rate_ids: dict[tuple[str, bool], str] = {}
 
     def now(self) -> int:
         return int(self._clock())

@@ -175,12 +175,6 @@ def test_parameters_unknown_to_the_sdk_are_refused(client, extra, param):
     assert raised.value.user_message == f"Received unknown parameter: {param}"
 
 
-def test_sdk_parameters_the_emulator_ignores_are_accepted(client):
-    session = create_session(client, allow_promotion_codes=True, locale="fr")
-
-    assert session.status == "open"
-
-
 @pytest.mark.parametrize(
     ("unit_amount", "quantity", "accepted"),
     [
