@@ -14,7 +14,14 @@ from stripe_emulator.account import (
     DECLINE_CARD,
     SUCCESS_CARD,
     Account,
+    ChoiceRejected,
     PaymentRejected,
+)
+from stripe_emulator.checkout_form import (
+    ADDRESS_FIELDS,
+    chosen_country,
+    customer_info,
+    test_customer_info,
 )
 from stripe_emulator.errors import StripeError, invalid_parameter
 from stripe_emulator.params import (
@@ -101,22 +108,38 @@ class Controls:
         return {"session": session, "event_ids": event_ids}
 
     def _pay(self, body: Params, session_id: str, outcome: str, deliver: bool) -> list[str]:
-        email = get_string(body, "email")
-        if email is None:
-            session = self._account.session_state(session_id)
-            email = session["customer_email"] or DEFAULT_EMAIL
+        session = self._account.session_state(session_id)
+        email = get_string(body, "email") or session["customer_email"] or DEFAULT_EMAIL
         card = DECLINE_CARD if outcome == "declined" else SUCCESS_CARD
+        # The customer's own details if the test gives any, else the test address.
+        given = {
+            name: str(body[name])
+            for name in ("name", "phone", *ADDRESS_FIELDS)
+            if body.get(name) not in (None, "")
+        }
         try:
+            info = customer_info(session, given) if given else test_customer_info(session)
+            self._account.choose(
+                session_id,
+                shipping_rate_id=get_string(body, "shipping_rate"),
+                promotion_code=get_string(body, "promotion_code"),
+                tax_country=(
+                    chosen_country(session, {"country": info.address["country"]})
+                    if info.address
+                    else None
+                ),
+            )
             return self._account.pay(
                 session_id,
                 method=BANK_TRANSFER if outcome == "async_pending" else CARD,
                 email=email,
                 card_number=card,
                 deliver=deliver,
+                info=info,
             )
-        except PaymentRejected as rejected:
+        except (PaymentRejected, ChoiceRejected) as rejected:
             if rejected.message != CARD_DECLINED_MESSAGE:
-                raise invalid_parameter(rejected.message, param="email") from None
+                raise invalid_parameter(rejected.message) from None
             return rejected.event_ids
 
     def _fire_event(self, body: Params, session_id: str) -> dict[str, Any]:

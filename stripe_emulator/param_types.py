@@ -165,3 +165,18 @@ def _describe(value: Any) -> str:
     if isinstance(value, list):
         return "an array"
     return str(value)
+
+
+def enum_values(typed_dict: type, name: str) -> tuple[str, ...]:
+    """The values the SDK's enum for `name` allows (of a list's items, for a list)."""
+    annotation = _annotation(typed_dict, name)
+    if typing.get_origin(annotation) is list:
+        annotation = typing.get_args(annotation)[0]
+    members = typing.get_args(annotation) if typing.get_origin(annotation) in _UNION_TYPES else ()
+    return tuple(
+        value
+        for member in (members or (annotation,))
+        if typing.get_origin(member) is Literal
+        for value in typing.get_args(member)
+        if value != ""
+    )

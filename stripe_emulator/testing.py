@@ -75,14 +75,26 @@ class EmulatorControl:
         *,
         email: str | None = None,
         deliver: bool = True,
+        shipping_rate: str | None = None,
+        promotion_code: str | None = None,
+        customer: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Pay (or decline, or settle) a session as the hosted page would.
 
+        `shipping_rate` (an id from the session's `shipping_options`) and `promotion_code`
+        (`SAVE10`, `5OFF`) are chosen as on the page; `customer` gives `name`, `phone` and
+        the address fields (`line1`, `line2`, `city`, `state`, `postal_code`, `country`),
+        else the test address is used where the session asks for one.
         Answers `{"session": {... payment_intent expanded ...}, "event_ids": [...]}`.
         """
         payload: dict[str, Any] = {"outcome": outcome, "deliver": deliver}
         if email is not None:
             payload["email"] = email
+        if shipping_rate is not None:
+            payload["shipping_rate"] = shipping_rate
+        if promotion_code is not None:
+            payload["promotion_code"] = promotion_code
+        payload.update(customer or {})
         return self._post(f"/_emulator/sessions/{session_id}/complete", payload)
 
     def fire_event(self, session_id: str, type: str, deliver: bool = True) -> dict[str, Any]:
