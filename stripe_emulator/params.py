@@ -76,9 +76,13 @@ def _listify(node: Any, key: str | None = None) -> Any:
 class ParamSchema:
     """The parameter names one SDK TypedDict allows, with nested schemas."""
 
-    def __init__(self, typed_dict: type, excluded: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, typed_dict: type, excluded: frozenset[str] = frozenset(), *, keyed: bool = False
+    ) -> None:
         self.typed_dict = typed_dict
         self.names = frozenset(typed_dict.__annotations__) - excluded
+        # A map of free keys (currencies, say) to hashes of this shape.
+        self.keyed = keyed
 
     def child(self, name: str) -> ParamSchema | None:
         return _nested_schema(self.typed_dict, name)
@@ -99,7 +103,7 @@ def _nested_schema(typed_dict: type, name: str) -> ParamSchema | None:
     for identifier in _IDENTIFIER.findall(repr(annotation)):
         candidate = getattr(module, identifier, None)
         if isinstance(candidate, type) and is_typeddict(candidate):
-            return ParamSchema(candidate)
+            return ParamSchema(candidate, keyed="Dict[str, " in repr(annotation))
     return None
 
 
@@ -115,7 +119,11 @@ def reject_unknown(params: Mapping[str, Any], schema: ParamSchema, prefix: str =
         child = schema.child(name)
         if child is None:
             continue
-        if isinstance(value, dict):
+        if isinstance(value, dict) and child.keyed:
+            for key, item in value.items():
+                if isinstance(item, dict):
+                    reject_unknown(item, child, f"{path}[{key}]")
+        elif isinstance(value, dict):
             reject_unknown(value, child, path)
         elif isinstance(value, list):
             for index, item in enumerate(value):
