@@ -139,7 +139,7 @@ class HostedPage:
             f'<td><span class="item-name">{escape(item["description"])}</span>'
             f'<div class="muted">Qty {item["quantity"]} × '
             f"{format_amount(item['price']['unit_amount'], currency)}</div></td>"
-            f'<td class="amount">{format_amount(item["amount_total"], currency)}</td>'
+            f'<td class="amount">{format_amount(item["amount_subtotal"], currency)}</td>'
             "</tr>"
             for item in view.line_items
         )
@@ -211,7 +211,7 @@ class HostedPage:
             f'<dt>{escape(label)}</dt><dd data-testid="{test_id}">{escape(value)}</dd>'
             for label, test_id, value in rows
         )
-        return f'<dl class="summary" aria-label="Order summary">{items}</dl>'
+        return f'<dl class="summary">{items}</dl>'
 
     def _address_fields(self, session: dict, form: dict[str, str]) -> str:
         if collects_shipping(session):

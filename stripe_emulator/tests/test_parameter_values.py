@@ -44,11 +44,6 @@ def refusal(client, **params) -> stripe.InvalidRequestError:
             "Invalid boolean: yes",
         ),
         (
-            {"line_items": [{**line_item(), "quantity": "two"}]},
-            "line_items[0][quantity]",
-            "Invalid integer: two",
-        ),
-        (
             {"shipping_options": [shipping_option(type="weight_based")]},
             "shipping_options[0][shipping_rate_data][type]",
             "Invalid type: must be one of fixed_amount",
@@ -120,13 +115,6 @@ def test_missing_required_keys_of_nested_parameters_are_refused(client, params, 
 
     assert refused.code == "parameter_missing"
     assert refused.user_message == f"Missing required param: {param}."
-
-
-def test_a_string_where_a_list_belongs_is_refused(client):
-    refused = refusal(client, line_items="teapot")
-
-    assert refused.param == "line_items"
-    assert refused.user_message == "Invalid array: teapot"
 
 
 @pytest.mark.parametrize("currency", ["zzz", "abc", "eek"])
