@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property, classproperty
 from django.views.generic import FormView, View
 from wagtail.admin import messages
+from wagtail.admin.utils import get_valid_next_url_from_request
 from wagtail.admin.views.bulk_action import BulkAction
 from wagtail.admin.views.generic import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.base import BaseObjectMixin
@@ -154,6 +155,12 @@ class ShipOrdersBulkAction(BulkAction):
     @classproperty
     def models(cls):
         return [Order]
+
+    def __init__(self, request, model):
+        super().__init__(request, model)
+        if not get_valid_next_url_from_request(request):
+            # Wagtail would go back to this page, which without a selection has nothing to show.
+            self.next_url = reverse("orders:index")
 
     @cached_property
     def permission_policy(self):

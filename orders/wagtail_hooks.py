@@ -218,9 +218,8 @@ def register_order_viewset():
     return order_viewset
 
 
-@hooks.register("register_bulk_action")
-def register_ship_orders_bulk_action():
-    return ShipOrdersBulkAction
+# Wagtail's bulk actions are registered as classes, not as functions returning them.
+hooks.register("register_bulk_action", ShipOrdersBulkAction)
 
 
 @hooks.register("construct_homepage_panels")
