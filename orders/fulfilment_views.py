@@ -110,12 +110,15 @@ class PackingSlipView(BaseObjectMixin, PermissionCheckedMixin, View):
 
     def get(self, request, *args, **kwargs):
         order = self.object
+        items = list(order.items.all())
         return TemplateResponse(
             request,
             "orders/admin/packing_slip.html",
             {
                 "order": order,
-                "items": order.items.all(),
+                "items": items,
+                # Lines carry a SKU once products have variants; until then the column is left out.
+                "has_skus": any(getattr(item, "sku", "") for item in items),
                 "shop_settings": ShopSettings.for_request(request),
                 "address_lines": shipping_address_lines(order),
             },

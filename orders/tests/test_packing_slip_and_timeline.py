@@ -2,6 +2,7 @@
 
 import html
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import User
@@ -53,7 +54,7 @@ def test_the_packing_slip_names_the_shop_the_order_and_what_to_pack(manager_clie
     # Prices and the admin's menus stay off the paper; the print stylesheet hides the links.
     assert "$" not in items and "sidebar" not in page
     assert "/static/css/packing-slip.css" in page
-    assert "data-slip-address" not in page
+    assert "data-slip-address" not in page and "SKU" not in page
 
 
 def test_the_order_page_links_to_its_packing_slip_once_paid(manager_client):
@@ -66,7 +67,7 @@ def test_the_order_page_links_to_its_packing_slip_once_paid(manager_client):
     )
 
 
-def test_the_slip_prints_the_shipping_address_when_the_order_has_one():
+def test_the_slip_prints_the_address_and_skus_when_the_order_has_them():
     order = Order(reference="ABCDEFGH23456789")
     order.shipping_name = "Ada Lovelace"
     order.shipping_line1 = "12 St James's Square"
@@ -77,12 +78,18 @@ def test_the_slip_prints_the_shipping_address_when_the_order_has_one():
     lines = shipping_address_lines(order)
     page = render_to_string(
         "orders/admin/packing_slip.html",
-        {"order": Order(pk=1), "items": [], "address_lines": lines},
+        {
+            "order": Order(pk=1),
+            "items": [SimpleNamespace(product_name="Desk Lamp", sku="LAMP-BLK", quantity=2)],
+            "has_skus": True,
+            "address_lines": lines,
+        },
     )
 
     assert lines == ["Ada Lovelace", "12 St James's Square", "London", "SW1Y 4JH", "GB"]
     assert "data-slip-address" in page
     assert "Ada Lovelace<br>12 St James&#x27;s Square<br>London<br>SW1Y 4JH<br>GB<br>" in page
+    assert '<th scope="col">SKU</th>' in page and "<td>LAMP-BLK</td>" in page
 
 
 def test_the_print_stylesheet_keeps_the_links_off_the_paper():
