@@ -14,6 +14,7 @@ from django.utils.http import urlencode
 from django.views.generic import FormView
 from wagtail.admin import messages
 from wagtail.admin.ui.components import Component
+from wagtail.admin.ui.tables import BulkActionsCheckboxColumn
 from wagtail.admin.views.generic import InspectView, WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.base import BaseObjectMixin
 from wagtail.admin.views.generic.models import IndexView
@@ -27,8 +28,10 @@ from shop.money import format_money, format_shop_money
 
 from . import refunds, reports, stripe_gateway
 from .forms import RefundForm
+from .fulfilment_forms import NoteForm
 from .models import Order, OrderItem, OrderQuerySet, StripeEvent
 from .money import from_cents
+from .timeline import order_timeline
 
 FAILED_EVENTS_SHOWN = 5
 SPARKLINE_DAYS = 14
@@ -38,10 +41,11 @@ EXPORT_DATE_FORMAT = "%Y-%m-%d %H:%M"
 class OrderPermissionPolicy(ModelPermissionPolicy):
     """Orders change only through Stripe: nobody adds, edits or deletes one, superusers included.
 
-    Viewing and refunding follow the user's orders.view_order and orders.refund_order.
+    Viewing, refunding and fulfilling (shipping, notes) follow the user's orders.view_order,
+    orders.refund_order and orders.fulfil_order.
     """
 
-    permitted_actions = {"view", "refund"}
+    permitted_actions = {"view", "refund", "fulfil"}
 
     def user_has_permission(self, user, action):
         return action in self.permitted_actions and super().user_has_permission(user, action)
@@ -81,6 +85,26 @@ class OrderIndexView(FormulaSafeExportMixin, IndexView):
 
     def get_base_queryset(self):
         return super().get_base_queryset().annotate(unit_count=Sum("items__quantity", default=0))
+
+    @cached_property
+    def can_ship_in_bulk(self) -> bool:
+        return self.permission_policy.user_has_permission(self.request.user, "fulfil")
+
+    @cached_property
+    def columns(self):
+        """With a box to tick on each row for staff who may ship orders in bulk."""
+        if not self.can_ship_in_bulk:
+            return super().columns
+        return [BulkActionsCheckboxColumn("bulk_actions", obj_type="order"), *super().columns]
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(can_ship_in_bulk=self.can_ship_in_bulk, **kwargs)
+
+    def get_ordering(self):
+        """Orders awaiting shipment are listed the longest-waiting first, unless sorted."""
+        if not self.is_explicitly_ordered and self.request.GET.get("awaiting_shipment") == "true":
+            return ["paid_at", "pk"]
+        return super().get_ordering()
 
     def as_spreadsheet(self, queryset, spreadsheet_format):
         if self.exports_line_items:
@@ -123,16 +147,32 @@ class OrderInspectView(InspectView):
     page_title = "Order"
     refund_url_name = None
     mark_reviewed_url_name = None
+    ship_url_name = None
+    deliver_url_name = None
+    note_url_name = None
+    packing_slip_url_name = None
 
     def get_page_subtitle(self):
         return self.object.reference
 
     @cached_property
     def header_buttons(self):
-        if not self.can_refund:
-            return []
-        url = reverse(self.refund_url_name, args=[self.object.pk])
-        return [HeaderButton("Refund", url=url, icon_name="rotate")]
+        order = self.object
+        buttons = []
+        if order.is_shippable and self.can_fulfil:
+            url = reverse(self.ship_url_name, args=[order.pk])
+            buttons.append(HeaderButton("Mark shipped", url=url, icon_name="success"))
+        if self.can_refund:
+            url = reverse(self.refund_url_name, args=[order.pk])
+            buttons.append(HeaderButton("Refund", url=url, icon_name="rotate"))
+        if order.paid_at:
+            url = reverse(self.packing_slip_url_name, args=[order.pk])
+            buttons.append(HeaderButton("Packing slip", url=url, icon_name="doc-full"))
+        return buttons
+
+    @cached_property
+    def can_fulfil(self) -> bool:
+        return self.user_has_permission("fulfil")
 
     @property
     def mark_reviewed_url(self) -> str:
@@ -195,8 +235,25 @@ class OrderInspectView(InspectView):
             review_reasons=order.review_reasons.splitlines(),
             reasons_since_review=order.reasons_since_review,
             mark_reviewed_url=self.mark_reviewed_url,
+            **self.fulfilment_context(),
             **kwargs,
         )
+
+    def fulfilment_context(self) -> dict:
+        """The order's shipment, timeline and, for staff who may fulfil it, its forms."""
+        order = self.object
+        can_fulfil = self.can_fulfil
+        return {
+            "timeline": order_timeline(order),
+            "can_fulfil": can_fulfil,
+            "note_form": NoteForm() if can_fulfil else None,
+            "note_url": reverse(self.note_url_name, args=[order.pk]) if can_fulfil else "",
+            "deliver_url": (
+                reverse(self.deliver_url_name, args=[order.pk])
+                if can_fulfil and order.is_deliverable
+                else ""
+            ),
+        }
 
 
 class RefundView(BaseObjectMixin, PermissionCheckedMixin, WagtailAdminTemplateMixin, FormView):
@@ -327,6 +384,7 @@ def dashboard_figures(index_url: str, now: datetime) -> list[DashboardFigure]:
         week_revenue=Sum(net, filter=paid_this_week, default=Decimal("0")),
         stale_count=Count("pk", filter=OrderQuerySet.pending_for_over_an_hour_q(now)),
         review_count=Count("pk", filter=OrderQuerySet.needs_review_q()),
+        awaiting_shipment_count=Count("pk", filter=OrderQuerySet.awaiting_shipment_q()),
     )
 
     def listing(**filters) -> str:
@@ -354,6 +412,11 @@ def dashboard_figures(index_url: str, now: datetime) -> list[DashboardFigure]:
             "Needs review",
             figures["review_count"],
             listing(needs_review="true"),
+        ),
+        DashboardFigure(
+            "Paid, not shipped yet",
+            figures["awaiting_shipment_count"],
+            listing(awaiting_shipment="true"),
         ),
     ]
 

@@ -11,6 +11,11 @@ from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
+from .fulfilment_models import (
+    FulfilmentQuerySetMixin,
+    OrderEvent,  # noqa: F401 (the app's models are all read from here)
+    OrderFulfilment,
+)
 from .money import from_cents, to_cents
 
 logger = logging.getLogger(__name__)
@@ -29,7 +34,7 @@ def new_reference() -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(16))
 
 
-class OrderQuerySet(models.QuerySet):
+class OrderQuerySet(FulfilmentQuerySetMixin, models.QuerySet):
     """The sets of orders the shop asks for, each defined here once."""
 
     @staticmethod
@@ -99,7 +104,7 @@ class OrderQuerySet(models.QuerySet):
         )
 
 
-class Order(models.Model):
+class Order(OrderFulfilment, models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         PAID = "paid", "Paid"
@@ -191,7 +196,10 @@ class Order(models.Model):
                 name="one_open_checkout_per_shopper",
             )
         ]
-        permissions = [("refund_order", "Can refund orders")]
+        permissions = [
+            ("refund_order", "Can refund orders"),
+            ("fulfil_order", "Can ship orders and add notes to them"),
+        ]
 
     def __str__(self):
         return f"Order {self.reference}"

@@ -18,6 +18,13 @@ from .admin_views import (
     OrdersDashboardPanel,
     RefundView,
 )
+from .fulfilment_views import (
+    AddNoteView,
+    MarkDeliveredView,
+    PackingSlipView,
+    ShipOrdersBulkAction,
+    ShipOrderView,
+)
 from .models import Order, OrderQuerySet
 from .report_views import ShopReportMenuItem
 from .report_views import urlpatterns as report_urls
@@ -39,10 +46,13 @@ class OrderFilterSet(WagtailFilterSet):
     refundable = django_filters.BooleanFilter(
         label="Can be refunded", method="filter_refundable", widget=BooleanRadioSelect
     )
+    awaiting_shipment = django_filters.BooleanFilter(
+        label="Paid, not shipped yet", method="filter_awaiting_shipment", widget=BooleanRadioSelect
+    )
 
     class Meta:
         model = Order
-        fields = ["status"]
+        fields = ["status", "fulfilment_status"]
 
     def filter_stale(self, queryset, name, value):
         stale = OrderQuerySet.pending_for_over_an_hour_q(timezone.now())
@@ -56,6 +66,10 @@ class OrderFilterSet(WagtailFilterSet):
         refundable = Order.objects.refundable().values("pk")
         return queryset.filter(pk__in=refundable) if value else queryset.exclude(pk__in=refundable)
 
+    def filter_awaiting_shipment(self, queryset, name, value):
+        awaiting = OrderQuerySet.awaiting_shipment_q()
+        return queryset.filter(awaiting) if value else queryset.exclude(awaiting)
+
 
 class OrderViewSet(ModelViewSet):
     model = Order
@@ -68,6 +82,7 @@ class OrderViewSet(ModelViewSet):
     index_view_class = OrderIndexView
     inspect_view_class = OrderInspectView
     inspect_template_name = "orders/admin/order.html"
+    index_template_name = "orders/admin/order_index.html"
     inspect_view_fields = [
         "reference",
         "status",
@@ -78,6 +93,7 @@ class OrderViewSet(ModelViewSet):
         "created_at",
         "paid_at",
         "checkout_expires_at",
+        "fulfilment_status",
     ]
     list_display = [
         "reference",
@@ -99,6 +115,12 @@ class OrderViewSet(ModelViewSet):
             "needs_review",
             label="Review",
             accessor=lambda order: "Needs review" if order.needs_review else "",
+        ),
+        Column(
+            "fulfilment_status",
+            label="Shipping",
+            accessor=lambda order: order.get_fulfilment_status_display() if order.paid_at else "",
+            sort_key="fulfilment_status",
         ),
         DateColumn("created_at", label="Created", sort_key="created_at"),
     ]
@@ -136,6 +158,10 @@ class OrderViewSet(ModelViewSet):
         return super().get_inspect_view_kwargs(
             refund_url_name=self.get_url_name("refund"),
             mark_reviewed_url_name=self.get_url_name("mark_reviewed"),
+            ship_url_name=self.get_url_name("ship"),
+            deliver_url_name=self.get_url_name("deliver"),
+            note_url_name=self.get_url_name("note"),
+            packing_slip_url_name=self.get_url_name("packing_slip"),
             **kwargs,
         )
 
@@ -148,14 +174,22 @@ class OrderViewSet(ModelViewSet):
         return self.construct_view(MarkReviewedView)
 
     def get_urlpatterns(self):
-        # Orders change only through Stripe: the add, edit, copy, delete and history views
-        # of a ModelViewSet are not routed at all.
+        # Payments change only through Stripe: the add, edit, copy, delete and history views
+        # of a ModelViewSet are not routed at all. Staff only ship orders and note on them.
         return [
             path("", self.index_view, name="index"),
             path("results/", self.index_results_view, name="index_results"),
             path("inspect/<int:pk>/", self.inspect_view, name="inspect"),
             path("refund/<int:pk>/", self.refund_view, name="refund"),
             path("mark-reviewed/<int:pk>/", self.mark_reviewed_view, name="mark_reviewed"),
+            path("ship/<int:pk>/", self.construct_view(ShipOrderView), name="ship"),
+            path("deliver/<int:pk>/", self.construct_view(MarkDeliveredView), name="deliver"),
+            path("note/<int:pk>/", self.construct_view(AddNoteView), name="note"),
+            path(
+                "packing-slip/<int:pk>/",
+                self.construct_view(PackingSlipView),
+                name="packing_slip",
+            ),
         ]
 
     def register_admin_url_finder(self):
@@ -170,6 +204,7 @@ class OrderViewSet(ModelViewSet):
                 codename__in=[
                     get_permission_codename("view", opts),
                     get_permission_codename("refund", opts),
+                    get_permission_codename("fulfil", opts),
                 ]
             )
         )
@@ -181,6 +216,10 @@ order_viewset = OrderViewSet("orders")
 @hooks.register("register_admin_viewset")
 def register_order_viewset():
     return order_viewset
+
+
+# Wagtail's bulk actions are registered as classes, not as functions returning them.
+hooks.register("register_bulk_action", ShipOrdersBulkAction)
 
 
 @hooks.register("construct_homepage_panels")

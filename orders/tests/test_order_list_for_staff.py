@@ -38,7 +38,8 @@ def listing_rows(response) -> dict[str, dict[str, str]]:
     rows = {}
     for row in re.split(r"<tr(?=[\s>])", body)[1:]:
         cells = [text_of("<td" + cell) for cell in re.split(r"<td(?=[\s>])", row)[1:]]
-        rows[cells[0].split()[0]] = dict(zip(headings, cells, strict=True))
+        by_heading = dict(zip(headings, cells, strict=True))
+        rows[by_heading["Reference"].split()[0]] = by_heading
     return rows
 
 

@@ -37,7 +37,11 @@ EDITOR_MODEL_PERMISSIONS = [
     ("products", "publish_product"),
     ("products", "view_product"),
 ]
-SHOP_MANAGER_MODEL_PERMISSIONS = [("orders", "view_order"), ("orders", "refund_order")]
+SHOP_MANAGER_MODEL_PERMISSIONS = [
+    ("orders", "view_order"),
+    ("orders", "refund_order"),
+    ("orders", "fulfil_order"),
+]
 EDITOR_PAGE_PERMISSIONS = ["add_page", "change_page", "publish_page", "view_page"]
 EDITOR_COLLECTION_PERMISSIONS = [
     ("wagtailimages", "add_image"),
@@ -72,7 +76,7 @@ DEMO_SPREAD = timedelta(days=14)
 EDITORS, SHOP_MANAGERS = "Editors", "Shop managers"
 STAFF_GROUPS = {
     EDITORS: "edit and publish products, pages and images",
-    SHOP_MANAGERS: "see orders and refund them",
+    SHOP_MANAGERS: "see orders, refund them and ship them",
 }
 
 
