@@ -190,6 +190,20 @@ class Product(PreviewableMixin, DraftStateMixin, RevisionMixin, index.Indexed, C
         """Units of the product itself a checkout could still hold; None when not tracked."""
         return _available(self)
 
+    @property
+    def stock_summary(self) -> str:
+        """On hand, held and available for staff: the product's own, or each variant's."""
+        variants = self.variants.all()
+        levels = (
+            [_stock_level_of(item) for item in variants] if variants else [_stock_level_of(self)]
+        )
+        names = [variant.options for variant in variants] or [""]
+        parts = []
+        for name, level in zip(names, levels, strict=True):
+            text = level.summary if level is not None else "Not counted yet"
+            parts.append(f"{name}: {text}" if name else text)
+        return "; ".join(parts)
+
 
 # Variants ----------------------------------------------------------------------------------
 
@@ -261,6 +275,28 @@ class ProductVariant(Orderable):
 # Stock -------------------------------------------------------------------------------------
 
 
+# Staff are warned when this few or fewer units of a tracked product or variant are available.
+LOW_STOCK_AT = 5
+
+
+class StockLevelQuerySet(models.QuerySet):
+    @staticmethod
+    def tracked_q() -> Q:
+        return Q(variant__isnull=True, product__track_stock=True) | Q(variant__track_stock=True)
+
+    def tracked(self):
+        return self.filter(self.tracked_q())
+
+    def low(self, at: int = LOW_STOCK_AT):
+        """Tracked stock with `at` or fewer units available, fewest first."""
+        return (
+            self.tracked()
+            .alias(left=F("on_hand") - F("held"))
+            .filter(left__lte=at)
+            .order_by("left", "pk")
+        )
+
+
 class StockLevel(models.Model):
     """What a product (sold without variants) or a variant has on hand, and how much of it open
     checkouts hold. Changed only by products.stock and the stock admin, in conditional UPDATEs;
@@ -283,7 +319,11 @@ class StockLevel(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = StockLevelQuerySet.as_manager()
+
     class Meta:
+        verbose_name = "stock"
+        verbose_name_plural = "stock"
         constraints = [
             models.CheckConstraint(
                 condition=Q(product__isnull=True) ^ Q(variant__isnull=True),
@@ -305,6 +345,12 @@ class StockLevel(models.Model):
     @property
     def is_tracked(self) -> bool:
         return (self.variant if self.variant_id else self.product).track_stock
+
+    @property
+    def summary(self) -> str:
+        if not self.is_tracked:
+            return "Not tracked"
+        return f"{self.on_hand} on hand, {self.held} held, {self.available} available"
 
 
 def _stock_level_of(item) -> StockLevel | None:
