@@ -8,10 +8,11 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from products.models import Product
+from products.models import Product, ProductVariant
 
 from . import saved_carts
 from .errors import ShopError
+from .models import line_key
 from .money import to_cents
 
 SESSION_KEY = "cart"
@@ -27,14 +28,29 @@ class CartError(ShopError):
 class CartLine:
     product: Product
     quantity: int
+    variant: ProductVariant | None = None
+
+    @property
+    def key(self) -> str:
+        return line_key(self.product.pk, self.variant.pk if self.variant else None)
+
+    @property
+    def name(self) -> str:
+        """What the shopper picked, as Stripe's page and the order show it."""
+        return str(self.variant) if self.variant else self.product.name
 
     @property
     def unit_price(self) -> Decimal:
-        return self.product.price
+        return self.variant.unit_price if self.variant else self.product.price
 
     @property
     def line_total(self) -> Decimal:
-        return self.product.price * self.quantity
+        return self.unit_price * self.quantity
+
+    @property
+    def stock_item(self) -> Product | ProductVariant:
+        """What the line's stock is counted on: its variant, or the product sold as it is."""
+        return self.variant or self.product
 
 
 def parse_quantity(raw) -> int:
@@ -64,8 +80,30 @@ def parse_product_id(raw) -> int:
     return int(text)
 
 
+def parse_variant_id(raw) -> int | None:
+    """A variant's id, or None when none was sent (a product sold as it is)."""
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, bool):
+        raise CartError("That option could not be found.")
+    text = str(raw).strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        raise CartError("That option could not be found.")
+    return int(text)
+
+
+def parse_line_key(key: str) -> tuple[int, int | None]:
+    product_id, _, variant_id = key.partition(":")
+    return int(product_id), int(variant_id) if variant_id else None
+
+
+def _key_from(raw_product_id, raw_variant_id) -> str:
+    return line_key(parse_product_id(raw_product_id), parse_variant_id(raw_variant_id))
+
+
 class Cart:
-    """Product ids and quantities; prices always come from live products.
+    """Lines (a product, or one of its variants) and quantities; prices always come from live
+    products.
 
     An anonymous shopper's cart lives in the session. A signed-in shopper's is read from the
     account on each request and every change is made there, so the cart is the same in every
@@ -98,17 +136,22 @@ class Cart:
         return len(self._quantities)
 
     @property
-    def product_quantities(self) -> dict[int, int]:
-        """What the shopper chose, without prices: product id to quantity."""
-        return {int(key): quantity for key, quantity in self._quantities.items()}
+    def line_quantities(self) -> dict[str, int]:
+        """What the shopper chose, without prices: line key to quantity."""
+        return dict(self._quantities)
 
-    def quantity_of(self, product_id: int) -> int:
-        return self._quantities.get(str(product_id), 0)
+    def quantity_of(self, product_id: int, variant_id: int | None = None) -> int:
+        return self._quantities.get(line_key(product_id, variant_id), 0)
 
-    def add(self, product_id, quantity) -> Product:
+    def add(self, product_id, quantity, variant_id=None) -> CartLine:
         product = self._live_product(parse_product_id(product_id))
+        variant = _chosen_variant(product, parse_variant_id(variant_id))
         added = parse_quantity(quantity)
-        key = str(product.pk)
+        line = CartLine(product=product, quantity=added, variant=variant)
+        available = line.stock_item.stock_available
+        if available is not None and available <= 0:
+            raise CartError(f"{line.name} is sold out.")
+        key = line.key
 
         def add_to(quantities: dict[str, int]) -> None:
             if key not in quantities and len(quantities) >= settings.SHOP_MAX_CART_LINES:
@@ -118,16 +161,16 @@ class Cart:
             maximum = settings.SHOP_MAX_QUANTITY_PER_LINE
             if quantities.get(key, 0) + added > maximum:
                 raise CartError(
-                    f"You can buy at most {maximum} of {product.name}; "
+                    f"You can buy at most {maximum} of {line.name}; "
                     f"your cart already has {quantities.get(key, 0)}."
                 )
             quantities[key] = quantities.get(key, 0) + added
 
         self._change(add_to)
-        return product
+        return line
 
-    def set_quantity(self, product_id, quantity) -> None:
-        key = str(parse_product_id(product_id))
+    def set_quantity(self, product_id, quantity, variant_id=None) -> None:
+        key = _key_from(product_id, variant_id)
         new_quantity = parse_quantity(quantity)
 
         def set_in(quantities: dict[str, int]) -> None:
@@ -137,8 +180,8 @@ class Cart:
 
         self._change(set_in)
 
-    def remove(self, product_id) -> None:
-        key = str(parse_product_id(product_id))
+    def remove(self, product_id, variant_id=None) -> None:
+        key = _key_from(product_id, variant_id)
 
         def remove_from(quantities: dict[str, int]) -> None:
             if quantities.pop(key, None) is None:
@@ -146,8 +189,9 @@ class Cart:
 
         self._change(remove_from)
 
-    def replace(self, items: list[tuple[object, object]]) -> None:
-        """Swap the whole cart for these (product id, quantity) pairs, or change nothing."""
+    def replace(self, items: list[tuple[object, object, object]]) -> None:
+        """Swap the whole cart for these (product id, quantity, variant id or None), or change
+        nothing."""
         if not items:
             raise CartError("Please choose at least one product.")
         if len(items) > settings.SHOP_MAX_CART_LINES:
@@ -155,17 +199,17 @@ class Cart:
                 f"Your cart can hold at most {settings.SHOP_MAX_CART_LINES} different products."
             )
         wanted: dict[str, int] = {}
-        for raw_id, raw_quantity in items:
-            key = str(parse_product_id(raw_id))
+        for raw_id, raw_quantity, raw_variant_id in items:
+            key = _key_from(raw_id, raw_variant_id)
             wanted[key] = wanted.get(key, 0) + parse_quantity(raw_quantity)
             if wanted[key] > settings.SHOP_MAX_QUANTITY_PER_LINE:
                 parse_quantity(wanted[key])
-        live_ids = set(
-            Product.objects.live()
-            .filter(pk__in=[int(key) for key in wanted])
-            .values_list("pk", flat=True)
-        )
-        missing = [key for key in wanted if int(key) not in live_ids]
+        products, variants = _catalogue_for(wanted)
+        missing = [
+            key
+            for key in wanted
+            if _unavailable(key, products, variants) or _needs_a_variant(key, products)
+        ]
         if missing:
             raise CartError(
                 f"Product {', '.join(missing)} is not on sale. "
@@ -181,16 +225,16 @@ class Cart:
     def clear(self) -> None:
         self._change(dict.clear)
 
-    def clear_if_holding(self, bought: dict[int, int]) -> None:
+    def clear_if_holding(self, bought: dict[str, int]) -> None:
         """Empty the cart if it holds exactly what was bought; a cart changed since is kept."""
 
         def clear_bought(quantities: dict[str, int]) -> None:
-            if {int(key): quantity for key, quantity in quantities.items()} == bought:
+            if quantities == bought:
                 quantities.clear()
 
         self._change(clear_bought)
 
-    def absorb(self, other: dict[int, int]) -> list[str]:
+    def absorb(self, other: dict[str, int]) -> list[str]:
         """Add another cart's lines to this one, within the cart's limits; a note for each line
         that could not come along whole."""
         if not other:
@@ -198,12 +242,11 @@ class Cart:
         notices: list[str] = []
 
         def merge(quantities: dict[str, int]) -> None:
-            for product_id, quantity in other.items():
-                key = str(product_id)
+            for key, quantity in other.items():
                 quantities[key] = quantities.get(key, 0) + quantity
-            products = Product.objects.in_bulk([int(key) for key in quantities])
-            notices.extend(_drop_unavailable(quantities, products))
-            notices.extend(_within_limits(quantities, products))
+            products, variants = _catalogue_for(quantities)
+            notices.extend(_drop_unavailable(quantities, products, variants))
+            notices.extend(_within_limits(quantities, products, variants))
 
         self._change(merge)
         return notices
@@ -216,11 +259,9 @@ class Cart:
         """Current lines with live prices, and a note for each product no longer on sale."""
         if not self._quantities:
             return [], []
-        products = Product.objects.select_related("image").in_bulk(
-            [int(key) for key in self._quantities]
-        )
+        products, variants = _catalogue_for(self._quantities)
         quantities = dict(self._quantities)
-        notices = _drop_unavailable(quantities, products)
+        notices = _drop_unavailable(quantities, products, variants)
         if notices:
             gone = set(self._quantities) - set(quantities)
 
@@ -229,25 +270,33 @@ class Cart:
                     current.pop(key, None)
 
             self._change(drop_gone)
-        lines = [
-            CartLine(product=products[int(key)], quantity=quantity)
-            for key, quantity in self._quantities.items()
-            if key in quantities
-        ]
+        lines = []
+        for key, quantity in self._quantities.items():
+            if key in quantities:
+                product_id, variant_id = parse_line_key(key)
+                variant = variants[variant_id] if variant_id is not None else None
+                if variant is not None:
+                    variant.product = products[product_id]
+                lines.append(CartLine(products[product_id], quantity, variant))
         return lines, notices
 
     @staticmethod
     def fingerprint(lines: list[CartLine]) -> str:
         """Identifies cart contents and prices, so an unchanged cart reuses its checkout."""
         canonical = ";".join(
-            f"{line.product.pk}:{line.quantity}:{to_cents(line.product.price)}"
-            for line in sorted(lines, key=lambda line: line.product.pk)
+            f"{line.key}:{line.quantity}:{to_cents(line.unit_price)}"
+            for line in sorted(lines, key=lambda line: line.key)
         )
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     def _live_product(self, product_id: int) -> Product:
         try:
-            return Product.objects.live().get(pk=product_id)
+            return (
+                Product.objects.live()
+                .with_availability()
+                .select_related("stock_level")
+                .get(pk=product_id)
+            )
         except Product.DoesNotExist:
             raise CartError("That product is not on sale any more.") from None
 
@@ -269,20 +318,93 @@ def _account(user):
     return user if user is not None and user.is_authenticated else None
 
 
-def _drop_unavailable(quantities: dict[str, int], products: dict[int, Product]) -> list[str]:
-    """Take out the products no longer on sale; a note for each."""
+def _chosen_variant(product: Product, variant_id: int | None) -> ProductVariant | None:
+    """The variant of the product the shopper picked; one must be picked if it has any."""
+    if not product.has_variants:
+        if variant_id is not None:
+            raise CartError(f"{product.name} comes in one version only; please add it as it is.")
+        return None
+    variants = {variant.pk: variant for variant in product.variants.select_related("stock_level")}
+    if variant_id is None:
+        if variants:
+            raise CartError(f"Please choose an option of {product.name}.")
+        return None
+    if variant_id not in variants:
+        raise CartError(f"That option of {product.name} is not on sale any more.")
+    return variants[variant_id]
+
+
+Catalogue = tuple[dict[int, Product], dict[int, ProductVariant]]
+
+
+def _catalogue_for(keys) -> Catalogue:
+    """The products and variants the cart's line keys name: one query, two with variants."""
+    parsed = [parse_line_key(key) for key in keys]
+    products = (
+        Product.objects.select_related("image", "stock_level")
+        .with_availability()
+        .in_bulk({product_id for product_id, _ in parsed})
+    )
+    variant_ids = {variant_id for _, variant_id in parsed if variant_id is not None}
+    variants = (
+        ProductVariant.objects.select_related("stock_level").in_bulk(variant_ids)
+        if variant_ids
+        else {}
+    )
+    return products, variants
+
+
+def _unavailable(key: str, products: dict[int, Product], variants) -> bool:
+    product_id, variant_id = parse_line_key(key)
+    product = products.get(product_id)
+    if product is None or not product.live:
+        return True
+    if variant_id is None:
+        return False
+    variant = variants.get(variant_id)
+    return variant is None or variant.product_id != product_id
+
+
+def _needs_a_variant(key: str, products: dict[int, Product]) -> bool:
+    """A line naming only a product that is now sold in variants: the shopper must pick one."""
+    product_id, variant_id = parse_line_key(key)
+    return variant_id is None and products[product_id].has_variants
+
+
+def _line_name(key: str, products: dict[int, Product], variants) -> str:
+    product_id, variant_id = parse_line_key(key)
+    product = products.get(product_id)
+    if product is None:
+        return "A product in your cart"
+    variant = variants.get(variant_id) if variant_id is not None else None
+    if variant is not None and variant.product_id == product_id:
+        variant.product = product
+        return str(variant)
+    return product.name
+
+
+def _drop_unavailable(
+    quantities: dict[str, int], products: dict[int, Product], variants
+) -> list[str]:
+    """Take out the products and options no longer on sale; a note for each."""
     notices = []
     for key in list(quantities):
-        product = products.get(int(key))
-        if product is not None and product.live:
-            continue
-        del quantities[key]
-        name = product.name if product is not None else "A product in your cart"
-        notices.append(f"{name} is no longer on sale and was removed from your cart.")
+        if _unavailable(key, products, variants):
+            notices.append(
+                f"{_line_name(key, products, variants)} is no longer on sale and was removed "
+                "from your cart."
+            )
+            del quantities[key]
+        elif _needs_a_variant(key, products):
+            notices.append(
+                f"{products[parse_line_key(key)[0]].name} now comes in several options and was "
+                "removed from your cart; please choose one on its page."
+            )
+            del quantities[key]
     return notices
 
 
-def _within_limits(quantities: dict[str, int], products: dict[int, Product]) -> list[str]:
+def _within_limits(quantities: dict[str, int], products: dict[int, Product], variants) -> list[str]:
     """Bring merged lines down to the most a cart may hold, keeping the earliest lines."""
     notices = []
     maximum = settings.SHOP_MAX_QUANTITY_PER_LINE
@@ -290,7 +412,7 @@ def _within_limits(quantities: dict[str, int], products: dict[int, Product]) -> 
         if quantity > maximum:
             quantities[key] = maximum
             notices.append(
-                f"You can buy at most {maximum} of {products[int(key)].name}; "
+                f"You can buy at most {maximum} of {_line_name(key, products, variants)}; "
                 f"your cart now has {maximum}."
             )
     extra = list(quantities)[settings.SHOP_MAX_CART_LINES :]

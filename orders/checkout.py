@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from products import stock
+
 from . import payments, stripe_gateway
 from .cart import Cart, CartLine
 from .errors import ShopError
@@ -29,6 +31,10 @@ class CheckoutError(ShopError):
 
 class CheckoutUnavailable(CheckoutError):
     """Stripe could not be reached or failed; the shopper may simply try again."""
+
+
+class OutOfStock(CheckoutError):
+    """The cart asks for more than is left of some line; the message names each and what is left."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,8 @@ def _open_order_for(owner_key: str) -> Order | None:
 
 @transaction.atomic
 def _create_pending_order(lines: list[CartLine], fingerprint: str, owner_key: str, user) -> Order:
+    """The pending order and, in the same transaction, its hold on tracked stock: both or none."""
+    tracked = [line for line in lines if line.stock_item.track_stock]
     order = Order.objects.create(
         owner_key=owner_key,
         user=user if user is not None and user.is_authenticated else None,
@@ -76,18 +84,34 @@ def _create_pending_order(lines: list[CartLine], fingerprint: str, owner_key: st
         checkout_expires_at=timezone.now()
         + timedelta(minutes=settings.SHOP_CHECKOUT_SESSION_MINUTES)
         + EXPIRY_ALLOWANCE,
+        stock_hold=Order.StockHold.HELD if tracked else Order.StockHold.NONE,
     )
     OrderItem.objects.bulk_create(
         OrderItem(
             order=order,
             product=line.product,
             product_name=line.product.name,
+            variant=line.variant,
+            sku=line.variant.sku if line.variant else "",
+            options=line.variant.options if line.variant else "",
+            stock_level_id=_stock_level_id(line) if line in tracked else None,
             unit_price=line.unit_price,
             quantity=line.quantity,
         )
         for line in lines
     )
+    try:
+        stock.hold(stock.Hold(_stock_level_id(line), line.quantity, line.name) for line in tracked)
+    except stock.NotEnoughStock as error:
+        raise OutOfStock(
+            " ".join(shortage.message for shortage in error.shortages) + " Nothing was charged."
+        ) from error
     return order
+
+
+def _stock_level_id(line: CartLine) -> int | None:
+    level = getattr(line.stock_item, "stock_level", None) if line.stock_item.pk else None
+    return level.pk if level is not None else None
 
 
 def _checkout_params(order: Order, lines: list[CartLine], urls: CheckoutUrls) -> dict:
@@ -99,7 +123,7 @@ def _checkout_params(order: Order, lines: list[CartLine], urls: CheckoutUrls) ->
                 "price_data": {
                     "currency": order.currency,
                     "unit_amount": to_cents(line.unit_price),
-                    "product_data": {"name": line.product.name},
+                    "product_data": {"name": line.name},
                 },
             }
             for line in lines

@@ -5,11 +5,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils import timezone
+
+from products import stock
 
 from .fulfilment_models import (
     FulfilmentQuerySetMixin,
@@ -27,6 +29,11 @@ EXPIRING_WITHIN = timedelta(minutes=2)
 LONG_PENDING_AFTER = timedelta(hours=1)
 # seed_shop --demo-orders gives its sample orders Checkout Session ids Stripe never issued.
 DEMO_CHECKOUT_SESSION_PREFIX = "cs_test_demo_"
+
+
+def line_key(product_id: int | None, variant_id: int | None = None) -> str:
+    """How a cart names a line: the product's id, with the variant's after a colon."""
+    return str(product_id) if variant_id is None else f"{product_id}:{variant_id}"
 
 
 def new_reference() -> str:
@@ -95,13 +102,29 @@ class OrderQuerySet(FulfilmentQuerySetMixin, models.QuerySet):
         )
 
     def cancel(self, now: datetime | None = None) -> int:
-        """Cancel the pending orders of this set and close their checkouts in one conditional
-        UPDATE, the move no lock is needed for; return how many were cancelled."""
-        return self.filter(status=Order.Status.PENDING).update(
-            status=Order.Status.CANCELLED,
-            checkout_open=False,
-            updated_at=now or timezone.now(),
-        )
+        """Cancel the pending orders of this set, close their checkouts and release the stock
+        they hold; return how many were cancelled."""
+        with transaction.atomic():
+            # Locked (in a fixed order) so a payment applied at this moment waits, then sees
+            # the order cancelled and its hold released.
+            pending = list(
+                self.filter(status=Order.Status.PENDING)
+                .select_for_update()
+                .order_by("pk")
+                .values_list("pk", "stock_hold")
+            )
+            if not pending:
+                return 0
+            held = [pk for pk, stock_hold in pending if stock_hold == Order.StockHold.HELD]
+            cancelled = Order.objects.filter(pk__in=[pk for pk, _ in pending]).update(
+                status=Order.Status.CANCELLED,
+                checkout_open=False,
+                updated_at=now or timezone.now(),
+            )
+            if held:
+                Order.objects.filter(pk__in=held).update(stock_hold=Order.StockHold.RELEASED)
+                stock.release(OrderItem.held_units(order__in=held))
+            return cancelled
 
 
 class Order(OrderFulfilment, models.Model):
@@ -111,6 +134,12 @@ class Order(OrderFulfilment, models.Model):
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
         REFUNDED = "refunded", "Refunded"
+
+    class StockHold(models.TextChoices):
+        NONE = "", "Nothing held"
+        HELD = "held", "Held"
+        RELEASED = "released", "Released"
+        SOLD = "sold", "Sold"
 
     # A paid order never goes back; these are the only moves an order can make, from these sources.
     ALLOWED_SOURCES = {
@@ -178,6 +207,13 @@ class Order(OrderFulfilment, models.Model):
     stripe_checkout_url = models.TextField(blank=True)
     stripe_payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    stock_hold = models.CharField(
+        max_length=8,
+        choices=StockHold.choices,
+        default=StockHold.NONE,
+        blank=True,
+        help_text="What became of the tracked stock this checkout held.",
+    )
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
     refund_notified_cents = models.PositiveBigIntegerField(
         default=0, help_text="The refunded amount the shopper has been emailed about, in cents."
@@ -264,9 +300,11 @@ class Order(OrderFulfilment, models.Model):
         """
         return self.status in (self.Status.PAID, self.Status.FAILED, self.Status.REFUNDED)
 
-    def product_quantities(self) -> dict[int | None, int]:
-        """What was bought, without prices: product id to quantity."""
-        return {item.product_id: item.quantity for item in self.items.all()}
+    def line_quantities(self) -> dict[str, int]:
+        """What was bought, without prices: cart line key to quantity."""
+        return {
+            line_key(item.product_id, item.variant_id): item.quantity for item in self.items.all()
+        }
 
     def is_owned_by(self, owner_key: str) -> bool:
         return secrets.compare_digest(self.owner_key, owner_key)
@@ -321,10 +359,45 @@ class Order(OrderFulfilment, models.Model):
                 "checkout_session_id": self.stripe_checkout_session_id,
             },
         )
+        self._settle_stock(status)
         self.status = status
         if status == self.Status.PAID:
             self.paid_at = timezone.now()
         return True
+
+    def _settle_stock(self, status: str) -> None:
+        """Release the checkout's hold when it closes unpaid, sell it when paid: once each, in
+        the caller's transaction, as the order is locked. A payment after the hold was released
+        sells the units anyway, since the money is taken, and flags the order if they were gone."""
+        if self.stock_hold == self.StockHold.HELD and status == self.Status.PAID:
+            stock.sell_held(OrderItem.held_units(order=self))
+            self.stock_hold = self.StockHold.SOLD
+        elif self.stock_hold == self.StockHold.HELD and status in (
+            self.Status.FAILED,
+            self.Status.CANCELLED,
+        ):
+            stock.release(OrderItem.held_units(order=self))
+            self.stock_hold = self.StockHold.RELEASED
+        elif self.stock_hold == self.StockHold.RELEASED and status == self.Status.PAID:
+            for level in stock.sell_released(OrderItem.held_units(order=self)):
+                self._flag_oversold(level)
+            self.stock_hold = self.StockHold.SOLD
+
+    def _flag_oversold(self, level) -> None:
+        reason = (
+            f"Oversold: paid after its stock hold was released, when {level} had too few "
+            f"left ({level.available} available now). Check the stock before shipping."
+        )
+        if self.flag_for_review(reason):
+            logger.error(
+                "Order %s needs review: %s",
+                self.reference,
+                reason,
+                extra={
+                    "order_reference": self.reference,
+                    "checkout_session_id": self.stripe_checkout_session_id,
+                },
+            )
 
 
 class OrderItem(models.Model):
@@ -337,6 +410,24 @@ class OrderItem(models.Model):
         related_name="+",
     )
     product_name = models.CharField(max_length=120)
+    variant = models.ForeignKey(
+        "products.ProductVariant",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Copied, so the order reads the same after the variant is edited or deleted.
+    sku = models.CharField("SKU", max_length=64, blank=True)
+    options = models.CharField(max_length=120, blank=True)
+    stock_level = models.ForeignKey(
+        "products.StockLevel",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Where this line's units were held; empty when their stock is not tracked.",
+    )
     unit_price = models.DecimalField(max_digits=8, decimal_places=2)
     quantity = models.PositiveIntegerField()
 
@@ -344,7 +435,20 @@ class OrderItem(models.Model):
         ordering = ["pk"]
 
     def __str__(self):
-        return f"{self.quantity} × {self.product_name}"
+        return f"{self.quantity} × {self.display_name}"
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.product_name} ({self.options})" if self.options else self.product_name
+
+    @classmethod
+    def held_units(cls, **order_lookup) -> dict[int, int]:
+        """Units held per stock level by the lines of the orders named."""
+        units: dict[int, int] = {}
+        lines = cls.objects.filter(stock_level__isnull=False, **order_lookup)
+        for level_id, quantity in lines.values_list("stock_level_id", "quantity"):
+            units[level_id] = units.get(level_id, 0) + quantity
+        return units
 
     @property
     def line_total(self):
@@ -400,7 +504,9 @@ class SavedCart(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_cart"
     )
     lines = models.JSONField(
-        default=list, help_text="[product id, quantity] pairs, in the order they were added."
+        default=list,
+        help_text="[product id, quantity] pairs (with the variant's id third when there is "
+        "one), in the order they were added.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

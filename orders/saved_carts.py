@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from django.db import transaction
 
-from .models import SavedCart
+from .models import SavedCart, line_key
 
 Quantities = dict[str, int]
 
@@ -27,10 +27,18 @@ def change(user, apply: Callable[[Quantities], None]) -> Quantities:
         quantities = dict(before)
         apply(quantities)
         if list(quantities.items()) != list(before.items()):
-            saved.lines = [[int(key), quantity] for key, quantity in quantities.items()]
+            saved.lines = [_as_line(key, quantity) for key, quantity in quantities.items()]
             saved.save(update_fields=["lines", "updated_at"])
     return quantities
 
 
 def _as_quantities(lines: list) -> Quantities:
-    return {str(product_id): quantity for product_id, quantity in lines}
+    return {
+        line_key(product_id, *variant_id): quantity for product_id, quantity, *variant_id in lines
+    }
+
+
+def _as_line(key: str, quantity: int) -> list[int]:
+    """[product id, quantity], with the variant's id third for a product sold in variants."""
+    product_id, _, variant_id = key.partition(":")
+    return [int(product_id), quantity, *([int(variant_id)] if variant_id else [])]

@@ -13,7 +13,7 @@ def orders_for(request):
     if key is None:
         return Order.objects.none()
     # Only what order tables show: these lists are on every page a returning shopper opens.
-    items = OrderItem.objects.only("order_id", "product_name", "quantity")
+    items = OrderItem.objects.only("order_id", "product_name", "options", "quantity")
     return (
         Order.objects.owned_by(key)
         .placed()

@@ -23,7 +23,7 @@ def keep_cart_with_account(sender, request, user, **kwargs):
     browser_cart = Cart(session)
     if not len(browser_cart):
         return
-    notices = Cart(session, user).absorb(browser_cart.product_quantities)
+    notices = Cart(session, user).absorb(browser_cart.line_quantities)
     browser_cart.forget()
     for notice in notices:
         # A login made outside a browser's request has nobody to tell.

@@ -78,19 +78,19 @@ def _cart_action(action):
 
 @_cart_action
 def cart_add(cart, data):
-    product = cart.add(data.get("product_id"), data.get("quantity", "1"))
-    return f"{product.name} was added to your cart."
+    line = cart.add(data.get("product_id"), data.get("quantity", "1"), data.get("variant_id"))
+    return f"{line.name} was added to your cart."
 
 
 @_cart_action
 def cart_update(cart, data):
-    cart.set_quantity(data.get("product_id"), data.get("quantity"))
+    cart.set_quantity(data.get("product_id"), data.get("quantity"), data.get("variant_id"))
     return "Your cart was updated."
 
 
 @_cart_action
 def cart_remove(cart, data):
-    cart.remove(data.get("product_id"))
+    cart.remove(data.get("product_id"), data.get("variant_id"))
     return "The product was removed from your cart."
 
 
@@ -107,8 +107,12 @@ def _json_items(request) -> list[tuple[object, object]]:
         raise CartError(f"The request body must be JSON. {error}") from None
     items = body.get("items") if isinstance(body, dict) else None
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise CartError('Send {"items": [{"product_id": <id>, "quantity": <n>}]}.')
-    return [(item.get("product_id"), item.get("quantity")) for item in items]
+        raise CartError(
+            'Send {"items": [{"product_id": <id>, "quantity": <n>, "variant_id": <id or null>}]}.'
+        )
+    return [
+        (item.get("product_id"), item.get("quantity"), item.get("variant_id")) for item in items
+    ]
 
 
 def _public_url(request, name: str) -> str:
@@ -137,7 +141,7 @@ def create_checkout_session(request):
             cart, shoppers.owner_key(request), request.user, _checkout_urls(request)
         )
     except ShopError as error:
-        status = 503 if isinstance(error, checkout.CheckoutUnavailable) else 400
+        status = _checkout_error_status(error)
         if status == 503 and request.session.session_key:
             # Django drops a session's changes on any 5xx answer; the shopper id made for this
             # checkout must survive, or the next click would not find the order kept for it.
@@ -154,6 +158,15 @@ def create_checkout_session(request):
     # 303 makes the browser GET Stripe's page and never re-POST the checkout form.
     response.status_code = 303
     return response
+
+
+def _checkout_error_status(error: ShopError) -> int:
+    if isinstance(error, checkout.CheckoutUnavailable):
+        return 503
+    # The cart is fine as a request; what it asks for is no longer there.
+    if isinstance(error, checkout.OutOfStock):
+        return 409
+    return 400
 
 
 def _owned_order_or_404(request, **lookup) -> Order:
@@ -184,7 +197,7 @@ def checkout_success(request):
     paid_for = order.status == Order.Status.PAID or order.is_payment_processing
     # Prices may have changed since checkout; the cart still holds what was bought.
     if paid_for:
-        Cart.for_request(request).clear_if_holding(order.product_quantities())
+        Cart.for_request(request).clear_if_holding(order.line_quantities())
     return render(
         request,
         "orders/success.html",

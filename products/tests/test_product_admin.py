@@ -49,6 +49,10 @@ def product_form(**overrides):
         "sort_order": "5",
         "go_live_at": "",
         "expire_at": "",
+        "variants-TOTAL_FORMS": "0",
+        "variants-INITIAL_FORMS": "0",
+        "variants-MIN_NUM_FORMS": "0",
+        "variants-MAX_NUM_FORMS": "1000",
     }
     data.update(overrides)
     return data

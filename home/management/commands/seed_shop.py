@@ -26,8 +26,8 @@ from orders.models import (
     new_reference,
 )
 from orders.money import to_cents
-from products.models import Product
-from products.seed import STARTER_PRODUCTS
+from products.models import Product, ProductVariant, StockLevel
+from products.seed import STARTER_PRODUCT_WITH_VARIANTS, STARTER_PRODUCTS, STARTER_VARIANTS
 from stripe_emulator import objects
 
 EDITOR_MODEL_PERMISSIONS = [
@@ -36,6 +36,7 @@ EDITOR_MODEL_PERMISSIONS = [
     ("products", "delete_product"),
     ("products", "publish_product"),
     ("products", "view_product"),
+    ("products", "change_stocklevel"),
 ]
 SHOP_MANAGER_MODEL_PERMISSIONS = [
     ("orders", "view_order"),
@@ -136,7 +137,23 @@ class Command(BaseCommand):
             product.save()
             product.save_revision().publish()
             created += 1
-        return created
+        return created + self.seed_product_with_variants()
+
+    def seed_product_with_variants(self) -> int:
+        fields = STARTER_PRODUCT_WITH_VARIANTS
+        if Product.objects.filter(slug=fields["slug"]).exists():
+            return 0
+        product = Product(**fields, live=False)
+        on_hand = {}
+        for variant_fields in STARTER_VARIANTS:
+            variant_fields = dict(variant_fields)
+            on_hand[variant_fields["sku"]] = variant_fields.pop("on_hand")
+            product.variants.add(ProductVariant(**variant_fields))
+        product.save()
+        product.save_revision().publish()
+        for sku, quantity in on_hand.items():
+            StockLevel.objects.filter(variant__sku=sku).update(on_hand=quantity)
+        return 1
 
     def seed_home_page(self) -> HomePage:
         existing = HomePage.objects.first()
