@@ -110,18 +110,14 @@ def _not_claimed(email: OrderEmail) -> str:
     """Someone else has the email. If they are still within the lease, look again once it is
     over, so an email whose sender died is never left behind."""
     if email.status == Status.SENDING:
-        tasks.send_order_email.using(run_after=email.claimed_at + engine.lease()).enqueue(
-            email.pk
-        )
+        tasks.send_order_email.using(run_after=email.claimed_at + engine.lease()).enqueue(email.pk)
     return email.status
 
 
 def _finish(email: OrderEmail, claimed_at, status: str, error: str = "") -> bool:
     """Record how this claim ended, if it is still ours; say whether it was."""
     return bool(
-        OrderEmail.objects.filter(
-            pk=email.pk, status=Status.SENDING, claimed_at=claimed_at
-        ).update(
+        OrderEmail.objects.filter(pk=email.pk, status=Status.SENDING, claimed_at=claimed_at).update(
             status=status,
             last_error=error,
             sent_at=timezone.now() if status == Status.SENT else None,
