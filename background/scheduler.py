@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
-from django_tasks import Task
+from django_tasks.base import Task
 
 from orders import tasks as order_tasks
 
