@@ -50,7 +50,8 @@ def test_each_job_is_queued_once_a_turn_and_again_in_the_next():
     ]
     assert DBTaskResult.objects.count() == 9
     run = ScheduledRun.objects.get(job="publish_scheduled", slot=NOON.replace(second=0))
-    assert DBTaskResult.objects.get(pk=run.task_id).task_path == "background.tasks.publish_scheduled"
+    queued_task = DBTaskResult.objects.get(pk=run.task_id)
+    assert queued_task.task_path == "background.tasks.publish_scheduled"
 
 
 @pytest.mark.django_db(transaction=True)
