@@ -15,7 +15,7 @@ from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -51,13 +51,25 @@ def queue_refund_notice(order: Order, refunded_cents: int) -> None:
 
 
 def _queue(order: Order, reason: str, key: str = "") -> None:
-    try:
-        with transaction.atomic():
-            email = OrderEmail.objects.create(order=order, reason=reason, key=key)
-    except IntegrityError:
-        # Already in the outbox: decided by an earlier delivery of the same news.
-        return
-    tasks.send_order_email.enqueue(email.pk)
+    """One INSERT ... ON CONFLICT DO NOTHING: an email already in the outbox (the same news
+    decided by an earlier delivery) is neither written nor queued again."""
+    table = connection.ops.quote_name(OrderEmail._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (order_id, reason, key, status, attempts, last_error, created_at)"
+            " VALUES (%s, %s, %s, %s, 0, '', %s)"
+            " ON CONFLICT (order_id, reason, key) DO NOTHING RETURNING id",
+            [
+                order.pk,
+                reason,
+                key,
+                Status.PENDING,
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+            ],
+        )
+        written = cursor.fetchone()
+    if written is not None:
+        tasks.send_order_email.enqueue(written[0])
 
 
 def send(email_id: int) -> str:

@@ -149,6 +149,8 @@ def test_ten_threads_sending_the_same_refund_email_at_once_send_it_once():
     for thread in threads:
         thread.join(timeout=60)
 
-    assert sent.count(OrderEmail.Status.SENT) == 1
+    assert len(sent) == 10
+    email.refresh_from_db()
+    assert email.status == OrderEmail.Status.SENT and email.attempts == 1
     [message] = mail.outbox
     assert "Refunded so far: $12.50 of the $99.99 you paid." in message.body
