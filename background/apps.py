@@ -7,4 +7,4 @@ class BackgroundConfig(AppConfig):
     verbose_name = "Background work"
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from . import checks, signals  # noqa: F401
