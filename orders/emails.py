@@ -118,6 +118,19 @@ def send(email_id: int) -> str:
     return Status.SENT
 
 
+def retry_failed() -> int:
+    """Give every email that was given up on five fresh tries, now; return how many."""
+    retried = 0
+    for email_id in OrderEmail.objects.filter(status=Status.FAILED).values_list("pk", flat=True):
+        with transaction.atomic():
+            if OrderEmail.objects.filter(pk=email_id, status=Status.FAILED).update(
+                status=Status.PENDING, attempts=0
+            ):
+                tasks.send_order_email.enqueue(email_id)
+                retried += 1
+    return retried
+
+
 def _not_claimed(email: OrderEmail) -> str:
     """Someone else has the email. If they are still within the lease, look again once it is
     over, so an email whose sender died is never left behind."""

@@ -13,7 +13,12 @@ from background import engine
 from orders import emails, tasks
 from orders.models import Order, OrderEmail
 from orders.tests.factories import make_order
-from orders.tests.helpers import admin_order_url, bring_deferred_tasks_forward, run_queued_tasks
+from orders.tests.helpers import (
+    admin_order_url,
+    bring_deferred_tasks_forward,
+    run_command,
+    run_queued_tasks,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +62,7 @@ def test_a_refused_email_is_tried_again_after_one_two_four_then_eight_minutes(ma
     assert email.last_error == "ConnectionRefusedError: mail server down"
 
 
-def test_an_email_refused_five_times_is_given_up_logged_and_shown_to_staff(
+def test_an_email_refused_five_times_is_given_up_shown_to_staff_and_can_be_retried(
     mail_server_down, manager_client, caplog
 ):
     email = queued_confirmation()
@@ -76,6 +81,12 @@ def test_an_email_refused_five_times_is_given_up_logged_and_shown_to_staff(
     assert admin_order_url(email.order) in panel
     order_page = manager_client.get(admin_order_url(email.order)).content.decode()
     assert "data-order-emails" in order_page and "mail server down" in order_page
+
+    mail_server_down.undo()
+    assert "Queued 1 email to be sent again." in run_command("retry_failed_emails")
+    run_queued_tasks()
+    email.refresh_from_db()
+    assert email.status == OrderEmail.Status.SENT and len(mail.outbox) == 1
 
 
 def test_the_order_page_shows_which_emails_were_sent_and_when(manager_client):
