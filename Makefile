@@ -4,7 +4,8 @@ PY := $(VENV)/bin/python
 
 .PHONY: run test lint
 
-## Set up everything and run the shop on http://127.0.0.1:8000 (SQLite, demo products).
+## Set up everything and run the shop on http://127.0.0.1:8000 (SQLite, demo products), with its
+## background worker and scheduler.
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_shop

@@ -230,6 +230,7 @@ class OrderInspectView(InspectView):
         return super().get_context_data(
             items=order.items.all(),
             events=order.stripe_events.all(),
+            emails=order.emails.all(),
             stripe_links=stripe_links,
             stripe_links_on_emulator=stripe_gateway.uses_emulator(),
             review_reasons=order.review_reasons.splitlines(),

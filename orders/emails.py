@@ -1,166 +1,247 @@
-"""Emails to shoppers: the order confirmation and refund notices, each claimed before sending."""
+"""Emails to shoppers: the order confirmation and refund notices.
+
+Each email is a row of the outbox (`OrderEmail`) written in the transaction that decides it,
+with the task that sends it: a crash before the commit loses both, a crash after it loses
+neither. Sending claims the row with a conditional UPDATE that commits before the mail server
+is spoken to, so no lock is held while it answers, and two workers never send one row. A worker
+killed mid-send leaves a claim that goes stale after the lease and is then sent again; the
+Message-ID is the row's own, so the rare copy (killed after the server took it, before it was
+marked sent) is recognisably the same message.
+"""
 
 import logging
 from datetime import timedelta
+from email.utils import parseaddr
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMultiAlternatives
+from django.db import connection, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 from wagtail.models import Site
 
+from background import engine
 from shop.models import ShopSettings
 
-from .models import Order
-from .money import from_cents, to_cents
+from . import tasks
+from .models import Order, OrderEmail
+from .money import from_cents
 
 logger = logging.getLogger(__name__)
-# A just-paid order's email is normally on its way from the request that paid it.
-CONFIRMATION_GRACE = timedelta(minutes=5)
-# A claim lost to another process is tried again this often before leaving it to that process
-# (or to reconcile_orders).
-REFUND_CLAIM_ATTEMPTS = 3
+
+Reason = OrderEmail.Reason
+Status = OrderEmail.Status
+
+# A mail server that refuses an email gets it again after 1, 2, 4 and 8 minutes; then staff
+# see it as failed on the dashboard.
+MAX_ATTEMPTS = 5
+FIRST_RETRY_AFTER = timedelta(minutes=1)
 
 
-def send_order_confirmation(order_id: int) -> bool:
-    """Email the shopper that their order is paid; at most once per order, across processes.
+def queue_confirmation(order: Order) -> None:
+    """Put the order's confirmation in the outbox, in the caller's transaction; once per order."""
+    _queue(order, Reason.CONFIRMATION)
 
-    Only an order that is still paid is confirmed: one refunded in the same breath (a refund
-    event arriving before the payment's own) gets no "your order is confirmed".
-    """
-    claimed = Order.objects.filter(
-        pk=order_id, status=Order.Status.PAID, confirmation_sent_at__isnull=True
-    ).update(confirmation_sent_at=timezone.now())
+
+def queue_refund_notice(order: Order, refunded_cents: int) -> None:
+    """Put in the outbox an email about what Stripe has refunded so far (cents), in the
+    caller's transaction; once per refunded amount."""
+    _queue(order, Reason.REFUND, key=str(refunded_cents))
+
+
+def _queue(order: Order, reason: str, key: str = "") -> None:
+    """One INSERT ... ON CONFLICT DO NOTHING: an email already in the outbox (the same news
+    decided by an earlier delivery) is neither written nor queued again."""
+    table = connection.ops.quote_name(OrderEmail._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (order_id, reason, key, status, attempts, last_error, created_at)"
+            " VALUES (%s, %s, %s, %s, 0, '', %s)"
+            " ON CONFLICT (order_id, reason, key) DO NOTHING RETURNING id",
+            [
+                order.pk,
+                reason,
+                key,
+                Status.PENDING,
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+            ],
+        )
+        written = cursor.fetchone()
+    if written is not None:
+        tasks.send_order_email.enqueue(written[0])
+
+
+def send(email_id: int) -> str:
+    """Send one email of the outbox unless it is sent or being sent; say what happened."""
+    claimed_at = timezone.now()
+    claimed = (
+        OrderEmail.objects.filter(pk=email_id)
+        .claimable(claimed_at, engine.lease())
+        .update(status=Status.SENDING, claimed_at=claimed_at, attempts=F("attempts") + 1)
+    )
+    email = OrderEmail.objects.select_related("order").get(pk=email_id)
     if not claimed:
-        return False
-    order = Order.objects.prefetch_related("items").get(pk=order_id)
-    if not order.customer_email:
-        logger.info(
-            "Order %s is paid but has no email address to confirm to",
-            order.reference,
-            extra={"order_reference": order.reference},
-        )
-        return False
-    context = {"order": order, "site_url": settings.WAGTAILADMIN_BASE_URL}
-    body = render_to_string("orders/email/confirmation.txt", context)
+        return _not_claimed(email)
+    order = email.order
+    log_extra = {"order_reference": order.reference, "order_email_id": email.pk}
+    why_not = _why_not_send(email)
+    if why_not:
+        _finish(email, claimed_at, Status.SKIPPED, error=why_not)
+        logger.info("%s email for order %s not sent: %s", email.reason, order.reference, why_not)
+        return Status.SKIPPED
     try:
-        send_mail(
-            subject=f"Your order {order.reference} is confirmed",
-            message=body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[order.customer_email],
-        )
+        _message(email).send()
     except ValueError:
-        # An address no email header can carry: trying again will not help, so the claim stays.
+        # An address no email header can carry: trying again will not help.
+        error = "The shopper's email address cannot be written in an email header."
+        _finish(email, claimed_at, Status.FAILED, error=error)
         logger.warning(
-            "Order %s is paid but its email address cannot be written to",
-            order.reference,
-            extra={"order_reference": order.reference},
-        )
-        return False
-    except OSError:
-        # Give the claim back so reconcile_orders sends it once the mail server answers.
-        Order.objects.filter(pk=order_id).update(confirmation_sent_at=None)
-        logger.exception(
-            "Confirmation email for order %s could not be sent",
-            order.reference,
-            extra={"order_reference": order.reference},
-        )
-        return False
-    logger.info(
-        "Confirmation email sent for order %s",
-        order.reference,
-        extra={"order_reference": order.reference},
-    )
-    return True
-
-
-def send_missing_confirmations(now) -> int:
-    """Send the confirmations of paid orders whose email did not go out; returns how many."""
-    waiting = Order.objects.filter(
-        status=Order.Status.PAID,
-        confirmation_sent_at__isnull=True,
-        paid_at__lte=now - CONFIRMATION_GRACE,
-    ).exclude(customer_email="")
-    return sum(
-        send_order_confirmation(order_id) for order_id in waiting.values_list("pk", flat=True)
-    )
-
-
-def send_refund_notice(order_id: int) -> bool:
-    """Email the shopper what Stripe has refunded since the last refund email; once per newly
-    refunded amount, across processes."""
-    claim = _claim_refund_notice(order_id)
-    if claim is None:
-        return False
-    order, notified_before = claim
-    log_extra = {"order_reference": order.reference}
-    if not order.customer_email:
-        logger.info(
-            "Order %s was refunded but has no email address", order.reference, extra=log_extra
-        )
-        return False
-    context = _refund_context(order, notified_before)
-    subject = (
-        f"Your order {order.reference} has been refunded"
-        if context["fully_refunded"]
-        else f"A refund on your order {order.reference}"
-    )
-    try:
-        send_mail(
-            subject=subject,
-            message=render_to_string("orders/email/refund.txt", context),
-            html_message=render_to_string("orders/email/refund.html", context),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[order.customer_email],
-        )
-    except ValueError:
-        # An address no email header can carry: trying again will not help, so the claim stays.
-        logger.warning(
-            "Order %s was refunded but its email address cannot be written to",
+            "%s email for order %s cannot be sent: its address cannot be written to",
+            email.get_reason_display(),
             order.reference,
             extra=log_extra,
         )
-        return False
-    except OSError:
-        # Give the claim back so reconcile_orders sends it once the mail server answers.
-        Order.objects.filter(pk=order_id, refund_notified_cents=context["refunded_cents"]).update(
-            refund_notified_cents=notified_before
+        return Status.FAILED
+    except OSError as error:
+        return _retry_later(email, claimed_at, error)
+    if not _finish(email, claimed_at, Status.SENT):
+        logger.warning(
+            "%s email for order %s was sent after its claim went stale; it may arrive twice",
+            email.get_reason_display(),
+            order.reference,
+            extra=log_extra,
         )
-        logger.exception(
-            "Refund email for order %s could not be sent", order.reference, extra=log_extra
+    logger.info(
+        "%s email sent for order %s", email.get_reason_display(), order.reference, extra=log_extra
+    )
+    return Status.SENT
+
+
+def retry_failed() -> int:
+    """Give every email that was given up on five fresh tries, now; return how many."""
+    retried = 0
+    for email_id in OrderEmail.objects.filter(status=Status.FAILED).values_list("pk", flat=True):
+        with transaction.atomic():
+            if OrderEmail.objects.filter(pk=email_id, status=Status.FAILED).update(
+                status=Status.PENDING, attempts=0
+            ):
+                tasks.send_order_email.enqueue(email_id)
+                retried += 1
+    return retried
+
+
+def _not_claimed(email: OrderEmail) -> str:
+    """Someone else has the email. If they are still within the lease, look again once it is
+    over, so an email whose sender died is never left behind."""
+    if email.status == Status.SENDING:
+        tasks.send_order_email.using(run_after=email.claimed_at + engine.lease()).enqueue(email.pk)
+    return email.status
+
+
+def _finish(email: OrderEmail, claimed_at, status: str, error: str = "") -> bool:
+    """Record how this claim ended, if it is still ours; say whether it was."""
+    return bool(
+        OrderEmail.objects.filter(pk=email.pk, status=Status.SENDING, claimed_at=claimed_at).update(
+            status=status,
+            last_error=error,
+            sent_at=timezone.now() if status == Status.SENT else None,
         )
-        return False
-    logger.info("Refund email sent for order %s", order.reference, extra=log_extra)
-    return True
+    )
 
 
-def _claim_refund_notice(order_id: int) -> tuple[Order, int] | None:
-    """Mark the order's refunded amount as emailed about; return the order and the amount
-    (cents) emailed about before, or None when there is nothing new or another process has it."""
-    for _ in range(REFUND_CLAIM_ATTEMPTS):
-        order = Order.objects.get(pk=order_id)
-        notified_before = order.refund_notified_cents
-        refunded_cents = to_cents(order.amount_refunded)
-        if refunded_cents <= notified_before:
-            return None
-        claimed = Order.objects.filter(pk=order_id, refund_notified_cents=notified_before).update(
-            refund_notified_cents=refunded_cents
+def _retry_later(email: OrderEmail, claimed_at, error: OSError) -> str:
+    order = email.order
+    message = f"{type(error).__name__}: {error}"
+    log_extra = {"order_reference": order.reference, "order_email_id": email.pk}
+    if email.attempts >= MAX_ATTEMPTS:
+        _finish(email, claimed_at, Status.FAILED, error=message)
+        logger.error(
+            "%s email for order %s failed %s times and is given up on: %s",
+            email.get_reason_display(),
+            order.reference,
+            email.attempts,
+            message,
+            extra=log_extra,
         )
-        if claimed:
-            order.refund_notified_cents = refunded_cents
-            return order, notified_before
-    return None
+        return Status.FAILED
+    retry_at = timezone.now() + engine.backoff(email.attempts, FIRST_RETRY_AFTER)
+    with transaction.atomic():
+        released = OrderEmail.objects.filter(
+            pk=email.pk, status=Status.SENDING, claimed_at=claimed_at
+        ).update(status=Status.PENDING, claimed_at=None, last_error=message)
+        if released:
+            tasks.send_order_email.using(run_after=retry_at).enqueue(email.pk)
+    logger.warning(
+        "%s email for order %s could not be sent (try %s of %s), trying again at %s: %s",
+        email.get_reason_display(),
+        order.reference,
+        email.attempts,
+        MAX_ATTEMPTS,
+        retry_at.isoformat(timespec="seconds"),
+        message,
+        extra=log_extra,
+    )
+    return Status.PENDING
 
 
-def _refund_context(order: Order, notified_before: int) -> dict:
-    refunded_cents = order.refund_notified_cents
+def _why_not_send(email: OrderEmail) -> str:
+    order = email.order
+    if not order.customer_email:
+        return "The order has no email address."
+    if email.reason == Reason.CONFIRMATION and order.status != Order.Status.PAID:
+        # Refunded in the same breath (a refund event arriving before the payment's own).
+        return f"The order was {order.get_status_display().lower()} before it went out."
+    return ""
+
+
+def message_id(email: OrderEmail) -> str:
+    """The same Message-ID however often the row is sent, so a copy is known for one."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return f"<order-email-{email.pk}.{email.order.reference}@{domain}>"
+
+
+def _message(email: OrderEmail) -> EmailMultiAlternatives:
+    order = email.order
+    if email.reason == Reason.CONFIRMATION:
+        subject = f"Your order {order.reference} is confirmed"
+        context = {"order": order, "site_url": settings.WAGTAILADMIN_BASE_URL}
+        body, html = render_to_string("orders/email/confirmation.txt", context), None
+    else:
+        context = _refund_context(email)
+        subject = (
+            f"Your order {order.reference} has been refunded"
+            if context["fully_refunded"]
+            else f"A refund on your order {order.reference}"
+        )
+        body = render_to_string("orders/email/refund.txt", context)
+        html = render_to_string("orders/email/refund.html", context)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[order.customer_email],
+        headers={"Message-ID": message_id(email)},
+    )
+    if html:
+        message.attach_alternative(html, "text/html")
+    return message
+
+
+def _refund_context(email: OrderEmail) -> dict:
+    order = email.order
+    refunded_cents = int(email.key)
+    # The amount of the refund email before this one: refunds only ever grow.
+    earlier = [
+        int(key)
+        for key in order.emails.filter(reason=Reason.REFUND).values_list("key", flat=True)
+        if int(key) < refunded_cents
+    ]
+    notified_before = max(earlier, default=0)
     # Refunds are recorded only on charges in the order's currency, so the charge is known.
     charged_cents = order.charged_cents
     return {
         "order": order,
-        "refunded_cents": refunded_cents,
         "this_refund": from_cents(refunded_cents - notified_before),
         "refunded_so_far": from_cents(refunded_cents),
         "charged": from_cents(charged_cents),
@@ -170,13 +251,3 @@ def _refund_context(order: Order, notified_before: int) -> dict:
         ),
         "site_url": settings.WAGTAILADMIN_BASE_URL,
     }
-
-
-def send_missing_refund_notices() -> int:
-    """Send the refund emails that did not go out (a mail server failure); returns how many."""
-    waiting = (
-        Order.objects.alias(refunded_cents=F("amount_refunded") * 100)
-        .filter(refunded_cents__gt=F("refund_notified_cents"))
-        .exclude(customer_email="")
-    )
-    return sum(send_refund_notice(order_id) for order_id in waiting.values_list("pk", flat=True))

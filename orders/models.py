@@ -214,10 +214,6 @@ class Order(OrderFulfilment, models.Model):
         blank=True,
         help_text="What became of the tracked stock this checkout held.",
     )
-    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
-    refund_notified_cents = models.PositiveBigIntegerField(
-        default=0, help_text="The refunded amount the shopper has been emailed about, in cents."
-    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -344,8 +340,8 @@ class Order(OrderFulfilment, models.Model):
 
     def move_to(self, status: str) -> bool:
         """Change the status of this order, locked by the caller, if the move is allowed; say
-        whether it moved. The caller saves the order and, after commit, sends what the move
-        calls for (the confirmation email)."""
+        whether it moved. The caller saves the order and, in the same transaction, queues what
+        the move calls for (the confirmation email)."""
         if not self.can_move_to(status):
             return False
         logger.info(
@@ -495,6 +491,69 @@ class StripeEvent(models.Model):
     def storable_type(cls, event_type: str) -> str:
         """The event's type, cut to the column; the payload keeps it whole."""
         return event_type[: cls._meta.get_field("type").max_length]
+
+
+class OrderEmailQuerySet(models.QuerySet):
+    def claimable(self, now: datetime, lease: timedelta) -> "OrderEmailQuerySet":
+        """Emails waiting to be sent, and those whose sender went silent for longer than the
+        lease (a worker killed while talking to the mail server)."""
+        return self.filter(
+            Q(status=OrderEmail.Status.PENDING)
+            | Q(status=OrderEmail.Status.SENDING, claimed_at__lt=now - lease)
+        )
+
+    def failing(self) -> "OrderEmailQuerySet":
+        """Emails given up on, or the mail server refused at least once and not yet sent."""
+        return self.filter(
+            Q(status=OrderEmail.Status.FAILED)
+            | Q(status=OrderEmail.Status.PENDING) & ~Q(last_error="")
+        )
+
+
+class OrderEmail(models.Model):
+    """One email to a shopper about an order, written in the transaction that decided it and
+    sent by a background task: at most one per order, reason and key."""
+
+    class Reason(models.TextChoices):
+        CONFIRMATION = "confirmation", "Order confirmed"
+        REFUND = "refund", "Refund"
+        SHIPPED = "shipped", "Order shipped"
+        PAYMENT_FAILED = "payment_failed", "Payment failed"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        SKIPPED = "skipped", "Not sent"
+        FAILED = "failed", "Failed"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="emails")
+    reason = models.CharField(max_length=32, choices=Reason.choices)
+    key = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Tells apart emails of a reason that can repeat: for a refund, the amount "
+        "refunded so far in cents.",
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OrderEmailQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "reason", "key"], name="one_email_per_order_reason_and_key"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_reason_display()} email for order {self.order_id}"
 
 
 class SavedCart(models.Model):

@@ -67,8 +67,7 @@ def apply_checkout_session(session: CheckoutSession, stripe_event_id: str | None
         moved = target is not None and order.move_to(target)
         if moved and target == Status.PAID:
             _record_charge(order, session, stripe_event_id)
-            paid = order.pk
-            transaction.on_commit(lambda: emails.send_order_confirmation(paid))
+            emails.queue_confirmation(order)
         if changes or moved:
             order.save()
     return order

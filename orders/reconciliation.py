@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from . import emails, payments, stripe_gateway
+from . import payments, stripe_gateway
 from .models import Order, OrderQuerySet
 from .stripe_gateway import CheckoutSession, StripeError, StripeUnavailable
 
@@ -41,9 +41,7 @@ class ReconcileResult:
     checked: int = 0
     changes: list[StatusChange] = field(default_factory=list)
     failures: list[CheckFailure] = field(default_factory=list)
-    confirmations_sent: int = 0
     demo_orders_skipped: int = 0
-    refund_notices_sent: int = 0
 
     @property
     def changed(self) -> int:
@@ -76,15 +74,37 @@ def reconcile_orders(
     Stripe is asked outside any transaction, so a slow Stripe never holds an order that a
     webhook wants. Its answer is applied through payments.apply_checkout_session, which locks
     the order only for that moment and moves it only forward: runs on several hosts at once
-    make each move, and send each email, once. An order that fails for any reason rolls back
-    alone and is reported; the run goes on with the next one. Confirmation and refund emails
-    a mail server failure held back go out at the end.
+    make each move, and queue each email, once. An order that fails for any reason rolls back
+    alone and is reported; the run goes on with the next one.
     """
     now = timezone.now()
-    orders = list(orders_to_check(since, now).order_by("created_at", "pk"))
     result = ReconcileResult(
         dry_run=dry_run, demo_orders_skipped=orders_in_scope(since, now).demo().count()
     )
+    _reconcile_each(orders_to_check(since, now), result, now, dry_run, progress)
+    result.changes.extend(_cancel_checkouts_that_never_opened(since, now, dry_run))
+    return result
+
+
+def expire_abandoned_checkouts() -> ReconcileResult:
+    """Close the checkouts shoppers left open past their time, the way reconcile_orders does:
+    ask Stripe, apply its answer, expire the session at Stripe if it is still open."""
+    now = timezone.now()
+    result = ReconcileResult(dry_run=False)
+    overdue = Order.objects.overdue_checkouts(now).exclude(OrderQuerySet.demo_q())
+    _reconcile_each(overdue.exclude(stripe_checkout_session_id=None), result, now, False, None)
+    result.changes.extend(_cancel_checkouts_that_never_opened(None, now, False))
+    return result
+
+
+def _reconcile_each(
+    orders: QuerySet[Order],
+    result: ReconcileResult,
+    now: datetime,
+    dry_run: bool,
+    progress: Progress | None,
+) -> None:
+    orders = list(orders.order_by("created_at", "pk"))
     for done, order in enumerate(orders, start=1):
         try:
             change = _reconcile_one(order, now, dry_run)
@@ -96,11 +116,6 @@ def reconcile_orders(
                 result.changes.append(change)
         if progress is not None:
             progress(done, len(orders))
-    result.changes.extend(_cancel_checkouts_that_never_opened(since, now, dry_run))
-    if not dry_run:
-        result.confirmations_sent = emails.send_missing_confirmations(now)
-        result.refund_notices_sent = emails.send_missing_refund_notices()
-    return result
 
 
 def _cancel_checkouts_that_never_opened(

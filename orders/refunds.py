@@ -79,7 +79,7 @@ def apply_refund(
     stripe_event_id: str | None = None,
 ) -> Order:
     """Record a refund Stripe reports, never more than the order was charged; the shopper is
-    emailed after commit about each newly refunded amount.
+    emailed (queued in this transaction) about each newly refunded amount.
 
     `session` is the charge's Checkout Session, asked of Stripe beforehand when no order knew
     the payment yet: this function never calls Stripe, since it runs inside transactions.
@@ -111,8 +111,7 @@ def apply_refund(
             refunded = min(charge.amount_refunded, charge.amount)
             if from_cents(refunded) > order.amount_refunded:
                 order.amount_refunded = from_cents(refunded)
-                refunded_order = order.pk
-                transaction.on_commit(lambda: emails.send_refund_notice(refunded_order))
+                emails.queue_refund_notice(order, refunded)
             if refunded == charge.amount:
                 order.move_to(Order.Status.REFUNDED)
         order.save()

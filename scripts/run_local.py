@@ -1,9 +1,11 @@
-"""Run the shop on http://127.0.0.1:8000, with the offline Stripe emulator when no keys are set.
+"""Run the shop on http://127.0.0.1:8000 with its background worker and scheduler, and with the
+offline Stripe emulator when no keys are set. Ctrl+C stops them all.
 
 The shop's commands that name its local address (local_admin, simulate_webhook) read it here.
 """
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +21,8 @@ EMULATOR_SECRET = "whsec_local_emulator"
 
 
 def main() -> int:
+    # Stopped with SIGTERM as with Ctrl+C: the processes started here are stopped too.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     environ.Env.read_env(ROOT / ".env")
     env = dict(os.environ)
     emulator = None
@@ -42,6 +46,11 @@ def main() -> int:
             cwd=ROOT,
         )
         print(f"No STRIPE_SECRET_KEY: using the offline Stripe emulator on port {EMULATOR_PORT}.")
+    # Emails, scheduled publishing and the other periodic jobs (see README, "Background work").
+    background = [
+        subprocess.Popen([sys.executable, "manage.py", command], cwd=ROOT, env=env)
+        for command in ("run_worker", "run_scheduler")
+    ]
     try:
         return subprocess.call(
             [sys.executable, "manage.py", "runserver", f"{HOST}:{PORT}"], cwd=ROOT, env=env
@@ -49,9 +58,12 @@ def main() -> int:
     except KeyboardInterrupt:
         return 0
     finally:
-        if emulator is not None:
-            emulator.terminate()
-            emulator.wait(timeout=10)
+        for process in [*background, emulator]:
+            if process is not None:
+                process.terminate()
+        for process in [*background, emulator]:
+            if process is not None:
+                process.wait(timeout=20)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ INSTALLED_APPS = [
     "products",
     "orders",
     "shop",
+    "background",
+    "django_tasks_db",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -165,6 +167,20 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Wagtail Shop <shop@example.com>")
+# A mail server that stops answering gives the worker back well within the task lease.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT_SECONDS", default=30)
+
+# Background work (background/engine.py): the shop's tasks are rows of its own database,
+# queued in the transaction that decides them; Wagtail's own tasks keep running at once.
+TASKS = {
+    "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
+    "background": {"BACKEND": "django_tasks_db.DatabaseBackend"},
+}
+SHOP_TASK_LEASE_SECONDS = env.int("SHOP_TASK_LEASE_SECONDS", default=600)
+SHOP_WORKER_POLL_SECONDS = env.float("SHOP_WORKER_POLL_SECONDS", default=1.0)
+SHOP_SCHEDULER_TICK_SECONDS = env.float("SHOP_SCHEDULER_TICK_SECONDS", default=5.0)
+# Periodic jobs and how often each runs (s, m, h or d); see background/scheduler.py.
+SHOP_SCHEDULE = env.dict("SHOP_SCHEDULE", default={})
 
 # The storefront's public address, for links that leave the shop (Stripe's return URLs).
 # Empty: the address the request came to, which is fine locally; production requires it.

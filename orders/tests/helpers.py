@@ -1,5 +1,5 @@
 """Test helpers: the suite's webhook secret, a shopper's checkout and payment, watching when the
-shop calls Stripe, running management commands, and reading the orders admin."""
+shop calls Stripe, running management commands and queued tasks, and reading the orders admin."""
 
 import csv
 import io
@@ -15,7 +15,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
+from background import engine
 from orders import checkout, stripe_gateway
 from orders.cart import Cart
 from orders.models import Order
@@ -103,6 +106,17 @@ def run_command(*args, **options) -> str:
     out = io.StringIO()
     call_command(*args, stdout=out, stderr=io.StringIO(), **options)
     return out.getvalue()
+
+
+def run_queued_tasks() -> int:
+    """Run the background tasks that are due, through the database queue, as the worker does;
+    return how many ran."""
+    return engine.run_ready_tasks()
+
+
+def bring_deferred_tasks_forward() -> None:
+    """Make the tasks queued for later (retries) due now."""
+    DBTaskResult.objects.filter(status=TaskResultStatus.READY).update(run_after=timezone.now())
 
 
 def refuse_changes_to(order: Order) -> None:

@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from orders.models import Order
 from orders.tests.browsing import add_to_cart, pay
+from orders.tests.helpers import run_queued_tasks
 from stripe_emulator.testing import stripe_client
 
 pytestmark = [
@@ -82,6 +83,7 @@ def test_refreshing_the_success_page_keeps_one_paid_order_and_one_email(page, st
 
     stripe_emulator.wait_for_deliveries(timeout=10)
     assert Order.objects.get().status == Order.Status.PAID
+    assert run_queued_tasks() == 1
     assert len(mail.outbox) == 1
 
 

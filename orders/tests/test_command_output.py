@@ -18,7 +18,7 @@ from orders.tests.factories import make_order, session_object
 from orders.tests.helpers import pay_at_stripe, start_checkout
 from stripe_emulator import objects
 
-SHOP_APPS = {"orders", "home", "shop", "products"}
+SHOP_APPS = {"orders", "home", "shop", "products", "background"}
 CLOSED_PORT = "http://127.0.0.1:9"
 
 
@@ -203,6 +203,9 @@ def test_the_shop_has_the_commands_developers_are_told_about():
         "simulate_webhook",
         "seed_shop",
         "local_admin",
+        "run_worker",
+        "run_scheduler",
+        "retry_failed_emails",
     } <= names
 
 

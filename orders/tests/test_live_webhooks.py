@@ -12,6 +12,7 @@ from orders import checkout
 from orders.cart import Cart
 from orders.models import Order, StripeEvent
 from orders.shoppers import SHOPPER_SESSION_KEY
+from orders.tests.helpers import run_queued_tasks
 from products.models import Product
 from stripe_emulator.testing import EmulatorControl
 
@@ -54,6 +55,7 @@ def test_paid_checkout_is_delivered_and_applied(control, order, stripe_emulator)
     stripe_emulator.wait_for_deliveries()
 
     assert refreshed(order).status == Status.PAID
+    run_queued_tasks()
     assert [m.to for m in mail.outbox] == [["pat@example.com"]]
     assert {d["status"] for d in control.deliveries()} == {200}
 
@@ -91,6 +93,7 @@ def test_out_of_order_and_duplicate_deliveries_end_like_one_in_order_delivery(
     stripe_emulator.wait_for_deliveries()
 
     assert refreshed(order).status == Status.PAID
+    assert run_queued_tasks() == 1
     assert len(mail.outbox) == 1
     assert StripeEvent.objects.count() == len(events)
     assert all(record.delivery_count == 2 for record in StripeEvent.objects.all())
@@ -139,5 +142,6 @@ def test_success_page_and_webhooks_racing_pay_once(control, order, shopper_clien
 
     assert answers == [200] * 20
     assert refreshed(order).status == Status.PAID
+    assert run_queued_tasks() == 1
     assert len(mail.outbox) == 1
     assert {d["status"] for d in control.deliveries()} == {200}

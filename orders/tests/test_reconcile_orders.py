@@ -19,6 +19,7 @@ from orders.tests.helpers import (
     pay_at_stripe,
     refuse_changes_to,
     run_command,
+    run_queued_tasks,
     session_at_stripe,
     start_checkout,
     status_of,
@@ -53,6 +54,7 @@ class TestReconcileOrders:
 
         assert status_of(order) == Status.PAID
         assert order.stripe_payment_intent_id.startswith("pi_")
+        run_queued_tasks()
         assert [message.to for message in mail.outbox] == [["customer@example.com"]]
         assert f"{order.reference}  pending -> paid" in output
         assert "checked" in output and "  now paid" in output
@@ -156,6 +158,7 @@ class TestReconcileOrders:
         assert f"{healthy.reference}  pending -> paid" in output.getvalue()
         assert f"{broken.reference}  failed: " in errors.getvalue()
         assert "cannot be written" in errors.getvalue()
+        run_queued_tasks()
         assert [message.to for message in mail.outbox] == [["customer@example.com"]]
 
     def test_dry_run_says_each_change_once_and_logs_no_change_it_does_not_make(
@@ -231,6 +234,7 @@ def test_two_runs_at_once_pay_each_order_once_and_send_one_email_each(stripe_emu
         assert status_of(order) == Status.PAID
         transitions = f"{order.reference}  pending -> paid"
         assert sum(transitions in output for output in outputs) == 1
+    assert run_queued_tasks() == len(orders)
     assert len(mail.outbox) == len(orders)
 
 

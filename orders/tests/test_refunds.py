@@ -14,6 +14,7 @@ from orders.models import Order
 from orders.tests.factories import make_order
 from orders.tests.helpers import (
     post_webhook,
+    run_queued_tasks,
     start_checkout,
     transactions_open_at_each_stripe_call,
 )
@@ -259,6 +260,7 @@ def test_a_refund_arriving_before_the_payment_event_sends_no_order_confirmation(
     assert response.status_code == 200
     order.refresh_from_db()
     assert order.status == Status.REFUNDED and order.amount_refunded == Decimal("50.00")
+    run_queued_tasks()
     # The shopper hears only of the refund.
     assert [message.subject for message in mail.outbox] == [
         f"Your order {order.reference} has been refunded"

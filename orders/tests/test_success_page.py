@@ -6,7 +6,7 @@ from django.core import mail
 from django.test import Client
 
 from orders.models import Order
-from orders.tests.helpers import add_to_cart, check_out
+from orders.tests.helpers import add_to_cart, check_out, run_queued_tasks
 from products.models import Product
 
 pytestmark = pytest.mark.django_db
@@ -50,6 +50,7 @@ def test_success_page_records_a_payment_made_with_a_300_character_email(
     order.refresh_from_db()
     assert order.status == Status.PAID and order.customer_email == email
     assert not order.needs_review
+    run_queued_tasks()
     assert [message.to for message in mail.outbox] == [[email]]
 
 
@@ -93,6 +94,7 @@ def test_refreshing_success_page_does_not_fulfil_twice(client, shop, control, pa
     pages = [paying(client, session_id) for _ in range(3)]
 
     assert all("Thank you!" in page.content.decode() for page in pages)
+    run_queued_tasks()
     assert len(mail.outbox) == 1
 
 

@@ -5,7 +5,7 @@ from django.core import mail
 
 from orders.models import Order, StripeEvent
 from orders.tests.factories import charge_object, make_order, session_object
-from orders.tests.helpers import post_webhook, status_of
+from orders.tests.helpers import post_webhook, run_queued_tasks, status_of
 from stripe_emulator import objects
 
 pytestmark = pytest.mark.django_db
@@ -20,6 +20,7 @@ def test_completed_and_paid_marks_the_order_paid_and_emails_once(client, deliver
     assert status_of(order) == Status.PAID
     assert order.stripe_payment_intent_id == f"pi_{order.reference}"
     assert order.paid_at is not None
+    assert run_queued_tasks() == 1
     assert [message.to for message in mail.outbox] == [["shopper@example.com"]]
     assert order.reference in mail.outbox[0].subject
 
@@ -38,6 +39,7 @@ def test_async_success_after_completed_unpaid_marks_paid(client, deliver, order)
     deliver(client, "checkout.session.async_payment_succeeded", session_object(order))
 
     assert status_of(order) == Status.PAID
+    run_queued_tasks()
     assert len(mail.outbox) == 1
 
 
@@ -68,6 +70,7 @@ def test_late_completed_unpaid_after_async_success_keeps_paid(client, deliver, o
     deliver(client, "checkout.session.completed", session_object(order, payment_status="unpaid"))
 
     assert status_of(order) == Status.PAID
+    run_queued_tasks()
     assert len(mail.outbox) == 1
 
 
@@ -93,6 +96,7 @@ def test_duplicate_delivery_is_acknowledged_and_applied_once(
 
     assert (first.status_code, second.status_code) == (200, 200)
     assert status_of(order) == Status.PAID
+    run_queued_tasks()
     assert len(mail.outbox) == 1
     record = StripeEvent.objects.get(stripe_event_id="evt_dup")
     assert record.delivery_count == 2

@@ -5,7 +5,7 @@ from django.core import mail
 
 from orders.models import Order, StripeEvent
 from orders.tests.factories import charge_object, make_order, session_object
-from orders.tests.helpers import status_of
+from orders.tests.helpers import run_queued_tasks, status_of
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +41,7 @@ def test_a_300_character_email_from_checkout_is_kept_whole_and_the_payment_recor
     assert status_of(order) == Status.PAID
     assert order.customer_email == email
     assert StripeEvent.objects.get(stripe_event_id="evt_long_email").outcome == "processed"
+    run_queued_tasks()
     assert [message.to for message in mail.outbox] == [[email]]
 
 

@@ -2,6 +2,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.db import transaction
 from django.template import Context, Template
 from django.urls import reverse
 from django.utils import timezone
@@ -10,6 +11,7 @@ from orders import emails
 from orders.models import Order
 from orders.shoppers import SHOPPER_SESSION_KEY
 from orders.tests.factories import make_order
+from orders.tests.helpers import run_queued_tasks
 from shop.money import format_money
 
 
@@ -64,7 +66,9 @@ def test_an_order_in_euros_shows_euros_on_its_page_and_in_its_email(client, seed
 
     page = client.get(order.get_absolute_url()).content.decode()
     orders_page = client.get("/orders/").content.decode()
-    emails.send_order_confirmation(order.pk)
+    with transaction.atomic():
+        emails.queue_confirmation(order)
+    run_queued_tasks()
 
     assert "€1,250.00" in page and "$" not in page
     assert "€1,250.00" in orders_page

@@ -273,8 +273,6 @@ def create_demo_order(rng: random.Random, products: list[Product], now) -> Order
         stripe_checkout_session_id=f"{DEMO_CHECKOUT_SESSION_PREFIX}{reference}",
         stripe_payment_intent_id=f"pi_test_demo_{reference}" if is_paid else "",
         paid_at=settled_at if is_paid else None,
-        # Marked as sent so that no confirmation email ever goes out for a demo order.
-        confirmation_sent_at=settled_at if is_paid else None,
     )
     OrderItem.objects.bulk_create(
         OrderItem(

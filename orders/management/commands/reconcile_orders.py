@@ -64,8 +64,6 @@ class Command(BaseCommand):
                 (f"  now {status}", count)
                 for status, count in sorted(result.counts_by_new_status().items())
             ),
-            ("confirmation emails sent late", result.confirmations_sent),
-            ("refund emails sent late", result.refund_notices_sent),
             ("failed", len(result.failures)),
         ]
         width = max(len(label) for label, _count in rows)
@@ -104,6 +102,6 @@ def failure_summary(result: ReconcileResult) -> str:
 def next_step(result: ReconcileResult) -> str:
     if result.dry_run and result.changes:
         return "Run again without --dry-run to make these changes."
-    if result.changes or result.confirmations_sent:
+    if result.changes:
         return "Every order now agrees with Stripe; nothing more to do."
     return "Every order agrees with Stripe: nothing to do."

@@ -1,0 +1,103 @@
+"""The shop's task engine: Django's Tasks API on the database backend (django-tasks-db).
+
+A task is a row in the shop's own database, written in the transaction that decides it: it
+commits with the order change or not at all, any number of hosts share the queue through
+PostgreSQL's row locks, and there is no broker to run. The library leaves two things to the
+shop, done here: a worker killed mid-task leaves its row "running" (requeued once it is older
+than the lease), and a task that fails is not tried again (tasks that must succeed, like
+emails, retry themselves with a backoff).
+"""
+
+import logging
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+from django_tasks import task
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+
+logger = logging.getLogger(__name__)
+
+# The TASKS alias of the database backend; Wagtail's own tasks keep the default backend.
+BACKEND = "background"
+# How long finished tasks are shown to staff and kept.
+FAILED_TASKS_SHOWN_FOR = timedelta(days=7)
+
+background_task = partial(task, backend=BACKEND)
+
+
+def lease() -> timedelta:
+    """How long a task or an email claim may go unfinished before its worker is presumed dead.
+
+    Longer than any task should take, and longer than the mail server's timeout, so a worker
+    that is only slow is never doubled.
+    """
+    return timedelta(seconds=settings.SHOP_TASK_LEASE_SECONDS)
+
+
+def backoff(attempt: int, first_delay: timedelta) -> timedelta:
+    """The wait before try number `attempt + 1`: the first delay, doubled after each failure."""
+    return first_delay * 2 ** (attempt - 1)
+
+
+def requeue_stale_tasks(now: datetime | None = None) -> int:
+    """Put back in the queue the tasks whose worker went silent for longer than the lease; one
+    conditional UPDATE, so several hosts may do it at once. Returns how many."""
+    now = now or timezone.now()
+    requeued = DBTaskResult.objects.filter(
+        backend_name=BACKEND, status=TaskResultStatus.RUNNING, started_at__lt=now - lease()
+    ).update(status=TaskResultStatus.READY, started_at=None)
+    if requeued:
+        logger.warning("Requeued %s tasks whose worker stopped answering", requeued)
+    return requeued
+
+
+def new_worker(worker_id: str | None = None, batch: bool = False) -> Worker:
+    return Worker(
+        queue_names=["*"],
+        interval=settings.SHOP_WORKER_POLL_SECONDS,
+        batch=batch,
+        backend_name=BACKEND,
+        startup_delay=not batch,
+        max_tasks=None,
+        worker_id=worker_id or get_random_string(32),
+        excluded_queue_names=[],
+    )
+
+
+def run_ready_tasks() -> int:
+    """Run, in this process and one after another, every task that is due; return how many.
+
+    The worker's loop without its sleeping and connection recycling, for tests and for a
+    command run by hand.
+    """
+    worker = new_worker(batch=True)
+    count = 0
+    while (claimed := _claim_next(worker)) is not None:
+        worker.run_task(claimed)
+        count += 1
+    return count
+
+
+def _claim_next(worker: Worker) -> DBTaskResult | None:
+    with transaction.atomic():
+        claimed = DBTaskResult.objects.ready().filter(backend_name=BACKEND).get_locked()
+        if claimed is not None:
+            claimed.claim(worker.worker_id)
+    return claimed
+
+
+def failed_tasks(now: datetime | None = None):
+    """Tasks that failed in the last week, newest first, for staff."""
+    since = (now or timezone.now()) - FAILED_TASKS_SHOWN_FOR
+    return (
+        DBTaskResult.objects.failed()
+        .filter(backend_name=BACKEND, finished_at__gte=since)
+        .order_by(F("finished_at").desc())
+    )
