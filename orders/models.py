@@ -250,7 +250,7 @@ class Order(models.Model):
     @property
     def settled_breakdown(self) -> list[tuple[str, Decimal]]:
         """What Stripe charged line by line (items, discount, shipping, tax), for receipts;
-        empty until Stripe's figures are recorded in the order's own currency."""
+        empty for items alone, or until Stripe's figures are recorded in the order's currency."""
         if self.charged_subtotal is None or self.charged_currency != self.currency:
             return []
         rows = [("Items", from_cents(self.charged_subtotal))]
@@ -260,25 +260,56 @@ class Order(models.Model):
         if self.charged_shipping is not None and (self.charged_shipping or self.shipping_rate_name):
             rows.append(
                 (
-                    f"Shipping: {self.shipping_rate_name or 'shipping'}",
+                    f"Shipping ({self.shipping_rate_name})"
+                    if self.shipping_rate_name
+                    else "Shipping",
                     from_cents(self.charged_shipping),
                 )
             )
         added_tax = (self.charged_tax or 0) - (self.charged_tax_included or 0)
         if added_tax > 0:
             rows.append(("Tax", from_cents(added_tax)))
-        return rows
+        # Items alone are the total already shown.
+        return rows if len(rows) > 1 else []
 
     @property
     def tax_included_in_prices(self) -> Decimal | None:
         """Tax already inside the prices charged, shown as a note beside the total."""
         return from_cents(self.charged_tax_included) if self.charged_tax_included else None
 
-    @property
-    def charged_total_amount(self) -> Decimal | None:
-        if self.charged_total is None or self.charged_currency != self.currency:
+    def _in_order_currency(self, cents: int | None) -> Decimal | None:
+        if cents is None or self.charged_currency != self.currency:
             return None
-        return from_cents(self.charged_total)
+        return from_cents(cents)
+
+    # Stripe's figures as amounts of the order's currency, for pages and exports; None when
+    # Stripe reported none the shop could read, or charged in another currency.
+    @property
+    def items_charged(self) -> Decimal | None:
+        return self._in_order_currency(self.charged_subtotal)
+
+    @property
+    def discount_charged(self) -> Decimal | None:
+        return self._in_order_currency(self.charged_discount)
+
+    @property
+    def shipping_charged(self) -> Decimal | None:
+        return self._in_order_currency(self.charged_shipping)
+
+    @property
+    def tax_charged(self) -> Decimal | None:
+        """The tax Stripe added on top of the prices."""
+        if self.charged_tax is None:
+            return None
+        return self._in_order_currency(self.charged_tax - (self.charged_tax_included or 0))
+
+    @property
+    def tax_included_charged(self) -> Decimal | None:
+        return self._in_order_currency(self.charged_tax_included)
+
+    @property
+    def total_charged(self) -> Decimal | None:
+        return self._in_order_currency(self.charged_total)
 
     @property
     def has_open_checkout(self) -> bool:

@@ -107,6 +107,9 @@ class Settlement:
     tax_included: int | None = 0
     shipping_rate_name: str = ""
     promotion_code: str = ""
+    # The session came without the expansions (a webhook's payload): the promotion code, the
+    # rate's name or the tax inside prices are not in it.
+    unexpanded: bool = False
 
     @classmethod
     def from_stripe(cls, session) -> "Settlement":
@@ -114,15 +117,19 @@ class Settlement:
             return cls()
         details = _dict(session.get("total_details"))
         breakdown = details.get("breakdown")
+        shipping_cost = _dict(session.get("shipping_cost"))
+        unexpanded = isinstance(shipping_cost.get("shipping_rate"), str) or (
+            not isinstance(breakdown, dict)
+            and any(details.get(key) for key in ("amount_discount", "amount_tax"))
+        )
         return cls(
             shipping=_amount(details.get("amount_shipping")),
             discount=_amount(details.get("amount_discount")),
             tax=_amount(details.get("amount_tax")),
             tax_included=_tax_included(breakdown) if isinstance(breakdown, dict) else None,
-            shipping_rate_name=_text(
-                _dict(_dict(session.get("shipping_cost")).get("shipping_rate")).get("display_name")
-            ),
+            shipping_rate_name=_text(_dict(shipping_cost.get("shipping_rate")).get("display_name")),
             promotion_code=_promotion_code(breakdown) if isinstance(breakdown, dict) else "",
+            unexpanded=unexpanded,
         )
 
 

@@ -81,9 +81,10 @@ def _look_up_at_stripe(event: dict) -> StripeLookup:
 
 
 def _settled_session(event: dict) -> CheckoutSession | None:
-    """The paid session with the breakdown and shipping rate an event leaves unexpanded, for
-    an order not yet paid; None when no order waits for it or Stripe cannot answer now, and the
-    event's own session is applied instead (the payment counts either way)."""
+    """The paid session with the discount, tax and shipping rate its event leaves unexpanded,
+    for an order not yet paid; None when there is nothing to expand, no order waits for it or
+    Stripe cannot answer now: the event's own session is applied then (the payment counts
+    either way)."""
     try:
         session = stripe_gateway.session_from_event(event)
     except stripe_gateway.InvalidWebhook:
@@ -91,7 +92,7 @@ def _settled_session(event: dict) -> CheckoutSession | None:
     waiting = Order.objects.filter(
         stripe_checkout_session_id=session.id, status__in=Order.ALLOWED_SOURCES[Order.Status.PAID]
     ).exists()
-    if not session.is_paid or not waiting:
+    if not session.is_paid or not session.settlement.unexpanded or not waiting:
         return None
     try:
         return stripe_gateway.retrieve_checkout_session(session.id)
