@@ -122,11 +122,16 @@ class Settlement:
             not isinstance(breakdown, dict)
             and any(details.get(key) for key in ("amount_discount", "amount_tax"))
         )
+        tax = _amount(details.get("amount_tax"))
+        if tax == 0:
+            tax_included = 0
+        else:
+            tax_included = _tax_included(breakdown) if isinstance(breakdown, dict) else None
         return cls(
             shipping=_amount(details.get("amount_shipping")),
             discount=_amount(details.get("amount_discount")),
-            tax=_amount(details.get("amount_tax")),
-            tax_included=_tax_included(breakdown) if isinstance(breakdown, dict) else None,
+            tax=tax,
+            tax_included=tax_included,
             shipping_rate_name=_text(_dict(shipping_cost.get("shipping_rate")).get("display_name")),
             promotion_code=_promotion_code(breakdown) if isinstance(breakdown, dict) else "",
             unexpanded=unexpanded,
