@@ -132,6 +132,10 @@ class OrderViewSet(ModelViewSet):
         "total",
         "amount_refunded",
         "customer_email",
+        "created_at",
+        "paid_at",
+        "stripe_checkout_session_id",
+        "stripe_payment_intent_id",
         "charged_currency",
         "items_charged",
         "discount_charged",
@@ -149,10 +153,6 @@ class OrderViewSet(ModelViewSet):
         "shipping_state",
         "shipping_country",
         "shipping_phone",
-        "created_at",
-        "paid_at",
-        "stripe_checkout_session_id",
-        "stripe_payment_intent_id",
     ]
     export_headings = {
         "get_status_display": "Status",
