@@ -89,10 +89,12 @@ def _settled_session(event: dict) -> CheckoutSession | None:
         session = stripe_gateway.session_from_event(event)
     except stripe_gateway.InvalidWebhook:
         return None
+    if not session.is_paid or not session.settlement.unexpanded:
+        return None
     waiting = Order.objects.filter(
         stripe_checkout_session_id=session.id, status__in=Order.ALLOWED_SOURCES[Order.Status.PAID]
-    ).exists()
-    if not session.is_paid or not session.settlement.unexpanded or not waiting:
+    )
+    if not waiting.exists():
         return None
     try:
         return stripe_gateway.retrieve_checkout_session(session.id)
