@@ -248,15 +248,16 @@ class Order(models.Model):
         return [line for line in (*lines, self.shipping_country) if line]
 
     @property
-    def settled_breakdown(self) -> list[tuple[str, Decimal]]:
-        """What Stripe charged line by line (items, discount, shipping, tax), for receipts;
-        empty for items alone, or until Stripe's figures are recorded in the order's currency."""
+    def settled_breakdown(self) -> list[tuple[str, Decimal, bool]]:
+        """What Stripe charged line by line (items, discount, shipping, tax) as (label, amount,
+        taken off), for receipts; empty for items alone, or until Stripe's figures are recorded
+        in the order's currency."""
         if self.charged_subtotal is None or self.charged_currency != self.currency:
             return []
-        rows = [("Items", from_cents(self.charged_subtotal))]
+        rows = [("Items", from_cents(self.charged_subtotal), False)]
         if self.charged_discount:
             code = f" ({self.promotion_code})" if self.promotion_code else ""
-            rows.append((f"Discount{code}", -from_cents(self.charged_discount)))
+            rows.append((f"Discount{code}", from_cents(self.charged_discount), True))
         if self.charged_shipping is not None and (self.charged_shipping or self.shipping_rate_name):
             rows.append(
                 (
@@ -264,11 +265,12 @@ class Order(models.Model):
                     if self.shipping_rate_name
                     else "Shipping",
                     from_cents(self.charged_shipping),
+                    False,
                 )
             )
         added_tax = (self.charged_tax or 0) - (self.charged_tax_included or 0)
         if added_tax > 0:
-            rows.append(("Tax", from_cents(added_tax)))
+            rows.append(("Tax", from_cents(added_tax), False))
         # Items alone are the total already shown.
         return rows if len(rows) > 1 else []
 

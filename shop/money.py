@@ -23,10 +23,9 @@ def format_money(amount: Decimal | int | str | None, currency: str) -> str:
     code = currency.lower()
     places = DECIMAL_PLACES.get(code, 2)
     rounded = Decimal(amount).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    sign = "-" if rounded < 0 else ""
-    number = f"{abs(rounded):,.{places}f}"
+    number = f"{rounded:,.{places}f}"
     symbol = SYMBOLS.get(code)
-    return f"{sign}{symbol}{number}" if symbol else f"{sign}{number} {code.upper()}"
+    return f"{symbol}{number}" if symbol else f"{number} {code.upper()}"
 
 
 def format_shop_money(amount: Decimal | int | str | None) -> str:
