@@ -118,6 +118,7 @@ def forget_cached_pages() -> None:
 
 @functools.cache
 def _content_models():
+    from orders.models import CheckoutSettings
     from products.models import Product
     from shop.models import ShopSettings
 
@@ -130,6 +131,7 @@ def _content_models():
         Site,
         PageViewRestriction,
         ShopSettings,
+        CheckoutSettings,
         AbstractImage,
         AbstractRendition,
     )

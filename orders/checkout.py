@@ -14,7 +14,7 @@ from products import stock
 from . import payments, stripe_gateway
 from .cart import Cart, CartLine
 from .errors import ShopError
-from .models import Order, OrderItem
+from .models import CheckoutSettings, Order, OrderItem, ShippingRate
 from .money import to_cents
 from .stripe_gateway import StripeError, StripeRejected
 
@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 # Stripe needs expires_at at least 30 minutes ahead when the request arrives; the
 # extra minute covers the time between creating the order and Stripe receiving it.
 EXPIRY_ALLOWANCE = timedelta(minutes=1)
+# Stripe Tax's code for shipping charges.
+SHIPPING_TAX_CODE = "txcd_92010001"
 
 
 class CheckoutError(ShopError):
@@ -115,19 +117,24 @@ def _stock_level_id(line: CartLine) -> int | None:
 
 
 def _checkout_params(order: Order, lines: list[CartLine], urls: CheckoutUrls) -> dict:
+    checkout_settings = CheckoutSettings.for_checkout()
+    tax_behavior = "inclusive" if checkout_settings.prices_include_tax else "exclusive"
+    line_items = []
+    for line in lines:
+        price_data = {
+            "currency": order.currency,
+            "unit_amount": to_cents(line.unit_price),
+            "product_data": {"name": line.name},
+        }
+        if checkout_settings.stripe_tax:
+            price_data["tax_behavior"] = tax_behavior
+            tax_code = line.product.tax_code or checkout_settings.default_tax_code
+            if tax_code:
+                price_data["product_data"]["tax_code"] = tax_code
+        line_items.append({"quantity": line.quantity, "price_data": price_data})
     params = {
         "mode": "payment",
-        "line_items": [
-            {
-                "quantity": line.quantity,
-                "price_data": {
-                    "currency": order.currency,
-                    "unit_amount": to_cents(line.unit_price),
-                    "product_data": {"name": line.name},
-                },
-            }
-            for line in lines
-        ],
+        "line_items": line_items,
         "success_url": urls.success_url,
         "cancel_url": urls.cancel_url,
         "client_reference_id": order.reference,
@@ -136,7 +143,50 @@ def _checkout_params(order: Order, lines: list[CartLine], urls: CheckoutUrls) ->
     }
     if order.customer_email:
         params["customer_email"] = order.customer_email
+    if checkout_settings.country_codes and any(line.product.needs_shipping for line in lines):
+        params["shipping_address_collection"] = {
+            "allowed_countries": checkout_settings.country_codes
+        }
+        options = [
+            {"shipping_rate_data": _shipping_rate_data(rate, order, checkout_settings)}
+            for rate in checkout_settings.shipping_rates.all()
+        ]
+        if options:
+            params["shipping_options"] = options
+    if checkout_settings.collect_phone:
+        params["phone_number_collection"] = {"enabled": True}
+    if checkout_settings.allow_promotion_codes:
+        params["allow_promotion_codes"] = True
+    if checkout_settings.stripe_tax:
+        params["automatic_tax"] = {"enabled": True}
     return params
+
+
+def _shipping_rate_data(
+    rate: ShippingRate, order: Order, checkout_settings: CheckoutSettings
+) -> dict:
+    data = {
+        "display_name": rate.name,
+        "type": "fixed_amount",
+        "fixed_amount": {
+            "amount": to_cents(rate.price_for(order.total)),
+            "currency": order.currency,
+        },
+    }
+    estimate = {
+        bound: {"unit": "business_day", "value": days}
+        for bound, days in (
+            ("minimum", rate.min_business_days),
+            ("maximum", rate.max_business_days),
+        )
+        if days is not None
+    }
+    if estimate:
+        data["delivery_estimate"] = estimate
+    if checkout_settings.stripe_tax:
+        data["tax_behavior"] = "inclusive" if checkout_settings.prices_include_tax else "exclusive"
+        data["tax_code"] = SHIPPING_TAX_CODE
+    return data
 
 
 def _ensure_stripe_session(order: Order, lines: list[CartLine], urls: CheckoutUrls) -> Order:

@@ -1,18 +1,29 @@
 import hashlib
 import logging
+import re
 import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+from wagtail.models import Orderable, Site
 
 from products import stock
+from shop.models import SETTINGS_CACHE_SECONDS
 
+from . import stripe_gateway
 from .fulfilment_models import (
     FulfilmentQuerySetMixin,
     OrderEvent,  # noqa: F401 (the app's models are all read from here)
@@ -29,6 +40,7 @@ EXPIRING_WITHIN = timedelta(minutes=2)
 LONG_PENDING_AFTER = timedelta(hours=1)
 # seed_shop --demo-orders gives its sample orders Checkout Session ids Stripe never issued.
 DEMO_CHECKOUT_SESSION_PREFIX = "cs_test_demo_"
+TAX_CODE = re.compile(r"txcd_\d{8}")
 
 
 def line_key(product_id: int | None, variant_id: int | None = None) -> str:
@@ -185,6 +197,26 @@ class Order(OrderFulfilment, models.Model):
         blank=True,
         help_text="Stripe's amount_total, in the smallest unit of the charged currency.",
     )
+    # What Stripe settled beyond the items, in the smallest unit of the charged currency.
+    charged_shipping = models.PositiveBigIntegerField(null=True, blank=True)
+    charged_discount = models.PositiveBigIntegerField(null=True, blank=True)
+    charged_tax = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="All tax Stripe computed, including tax inside prices."
+    )
+    charged_tax_included = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="The part of the tax already inside inclusive prices."
+    )
+    shipping_rate_name = models.CharField(max_length=100, blank=True)
+    promotion_code = models.CharField(max_length=100, blank=True)
+    # The shipping address and phone the shopper gave on Stripe's page.
+    shipping_name = models.CharField(max_length=255, blank=True)
+    shipping_line1 = models.CharField("address line 1", max_length=255, blank=True)
+    shipping_line2 = models.CharField("address line 2", max_length=255, blank=True)
+    shipping_city = models.CharField("city", max_length=255, blank=True)
+    shipping_postal_code = models.CharField("postal code", max_length=40, blank=True)
+    shipping_state = models.CharField("state or region", max_length=255, blank=True)
+    shipping_country = models.CharField("country", max_length=2, blank=True, db_index=True)
+    shipping_phone = models.CharField("phone", max_length=40, blank=True)
     review_reasons = models.TextField(
         blank=True, help_text="Why staff should look at this order, one reason a line."
     )
@@ -242,6 +274,83 @@ class Order(OrderFulfilment, models.Model):
     @property
     def total_in_cents(self) -> int:
         return to_cents(self.total)
+
+    @property
+    def has_shipping_address(self) -> bool:
+        return bool(self.shipping_line1 or self.shipping_city or self.shipping_country)
+
+    @property
+    def shipping_address_lines(self) -> list[str]:
+        """The shipping address as it is written on a parcel, one line each."""
+        city = " ".join(part for part in (self.shipping_postal_code, self.shipping_city) if part)
+        lines = [self.shipping_line1, self.shipping_line2, city, self.shipping_state]
+        return [line for line in (*lines, self.shipping_country) if line]
+
+    @property
+    def settled_breakdown(self) -> list[tuple[str, Decimal, bool]]:
+        """What Stripe charged line by line (items, discount, shipping, tax) as (label, amount,
+        taken off), for receipts; empty for items alone, or until Stripe's figures are recorded
+        in the order's currency."""
+        if self.charged_subtotal is None or self.charged_currency != self.currency:
+            return []
+        rows = [("Items", from_cents(self.charged_subtotal), False)]
+        if self.charged_discount:
+            code = f" ({self.promotion_code})" if self.promotion_code else ""
+            rows.append((f"Discount{code}", from_cents(self.charged_discount), True))
+        if self.charged_shipping is not None and (self.charged_shipping or self.shipping_rate_name):
+            rows.append(
+                (
+                    f"Shipping ({self.shipping_rate_name})"
+                    if self.shipping_rate_name
+                    else "Shipping",
+                    from_cents(self.charged_shipping),
+                    False,
+                )
+            )
+        added_tax = (self.charged_tax or 0) - (self.charged_tax_included or 0)
+        if added_tax > 0:
+            rows.append(("Tax", from_cents(added_tax), False))
+        # Items alone are the total already shown.
+        return rows if len(rows) > 1 else []
+
+    @property
+    def tax_included_in_prices(self) -> Decimal | None:
+        """Tax already inside the prices charged, shown as a note beside the total."""
+        return from_cents(self.charged_tax_included) if self.charged_tax_included else None
+
+    def _in_order_currency(self, cents: int | None) -> Decimal | None:
+        if cents is None or self.charged_currency != self.currency:
+            return None
+        return from_cents(cents)
+
+    # Stripe's figures as amounts of the order's currency, for pages and exports; None when
+    # Stripe reported none the shop could read, or charged in another currency.
+    @property
+    def items_charged(self) -> Decimal | None:
+        return self._in_order_currency(self.charged_subtotal)
+
+    @property
+    def discount_charged(self) -> Decimal | None:
+        return self._in_order_currency(self.charged_discount)
+
+    @property
+    def shipping_charged(self) -> Decimal | None:
+        return self._in_order_currency(self.charged_shipping)
+
+    @property
+    def tax_charged(self) -> Decimal | None:
+        """The tax Stripe added on top of the prices."""
+        if self.charged_tax is None:
+            return None
+        return self._in_order_currency(self.charged_tax - (self.charged_tax_included or 0))
+
+    @property
+    def tax_included_charged(self) -> Decimal | None:
+        return self._in_order_currency(self.charged_tax_included)
+
+    @property
+    def total_charged(self) -> Decimal | None:
+        return self._in_order_currency(self.charged_total)
 
     @property
     def has_open_checkout(self) -> bool:
@@ -571,3 +680,189 @@ class SavedCart(models.Model):
 
     def __str__(self):
         return f"Cart of {self.user}"
+
+
+def validate_shipping_countries(value: str) -> None:
+    codes = [code.strip().upper() for code in value.split(",") if code.strip()]
+    unknown = sorted(set(codes) - stripe_gateway.shipping_countries())
+    if unknown:
+        raise ValidationError(
+            "Stripe cannot ship to %(codes)s: use two-letter ISO country codes such as US, GB.",
+            params={"codes": ", ".join(unknown)},
+        )
+
+
+def validate_tax_code(value: str) -> None:
+    if not TAX_CODE.fullmatch(value):
+        raise ValidationError(
+            "A Stripe tax code is txcd_ and eight digits, for example txcd_99999999."
+        )
+
+
+@register_setting(icon="cogs")
+class CheckoutSettings(BaseSiteSetting, ClusterableModel):
+    """How Stripe Checkout collects the address, offers shipping, computes tax and takes
+    promotion codes, as staff set it in the admin."""
+
+    shipping_countries = models.CharField(
+        "countries shipped to",
+        max_length=1000,
+        blank=True,
+        validators=[validate_shipping_countries],
+        help_text="Two-letter country codes separated by commas, for example US, CA, GB. "
+        "Leave empty to ask for no shipping address.",
+    )
+    collect_phone = models.BooleanField(
+        "ask for a phone number", default=False, help_text="For the carrier, on Stripe's page."
+    )
+    allow_promotion_codes = models.BooleanField(
+        "accept promotion codes",
+        default=False,
+        help_text="Shoppers can type a promotion code created in the Stripe dashboard.",
+    )
+    stripe_tax = models.BooleanField(
+        "calculate tax with Stripe Tax",
+        default=False,
+        help_text="Stripe works out the tax from the shipping or billing address. Needs Stripe "
+        "Tax set up in the Stripe dashboard.",
+    )
+    default_tax_code = models.CharField(
+        max_length=13,
+        blank=True,
+        validators=[validate_tax_code],
+        help_text="Stripe's tax code for products without their own, for example "
+        "txcd_99999999 (general tangible goods). Empty: the Stripe account's default.",
+    )
+    prices_include_tax = models.BooleanField(
+        "prices include tax",
+        default=False,
+        help_text="On: tax is inside the prices shown. Off: Stripe adds tax at checkout.",
+    )
+
+    panels = [
+        MultiFieldPanel(
+            [FieldPanel("shipping_countries"), InlinePanel("shipping_rates", max_num=5)],
+            heading="Shipping",
+            help_text="Stripe offers at most five shipping rates.",
+        ),
+        FieldPanel("collect_phone"),
+        FieldPanel("allow_promotion_codes"),
+        MultiFieldPanel(
+            [
+                FieldPanel("stripe_tax"),
+                FieldPanel("default_tax_code"),
+                FieldPanel("prices_include_tax"),
+            ],
+            heading="Tax",
+        ),
+    ]
+
+    class Meta:
+        verbose_name = "checkout settings"
+        verbose_name_plural = "checkout settings"
+
+    def clean(self):
+        super().clean()
+        self.shipping_countries = ", ".join(self.country_codes)
+
+    @property
+    def country_codes(self) -> list[str]:
+        codes = (code.strip().upper() for code in self.shipping_countries.split(","))
+        return list(dict.fromkeys(code for code in codes if code))
+
+    @property
+    def price_tax_note(self) -> str:
+        """What a price shown in the shop says about tax."""
+        if not self.stripe_tax:
+            return ""
+        return "incl. tax" if self.prices_include_tax else "+ tax"
+
+    @classmethod
+    def for_request(cls, request) -> "CheckoutSettings":
+        """The request's site's settings, read through the shared cache: no query per page."""
+        attribute = cls.get_cache_attr_name()
+        if not hasattr(request, attribute):
+            setattr(request, attribute, cls.cached_for_site(Site.find_for_request(request)))
+        return getattr(request, attribute)
+
+    @classmethod
+    def cached_for_site(cls, site: Site | None) -> "CheckoutSettings":
+        """Unsaved defaults (no shipping, no tax) until saved for the site; no rates."""
+        if site is None:
+            return cls()
+        key = checkout_settings_cache_key(site.pk)
+        found = cache.get(key)
+        if found is None:
+            found = cls.base_queryset().filter(site=site).first() or cls(site_id=site.pk)
+            cache.set(key, found, SETTINGS_CACHE_SECONDS)
+        return found
+
+    @classmethod
+    def for_checkout(cls) -> "CheckoutSettings":
+        """The default site's settings with their shipping rates, read fresh for a checkout."""
+        return (
+            cls.objects.filter(site__is_default_site=True)
+            .prefetch_related("shipping_rates")
+            .first()
+            or cls()
+        )
+
+
+class ShippingRate(Orderable):
+    settings = ParentalKey(
+        CheckoutSettings, on_delete=models.CASCADE, related_name="shipping_rates"
+    )
+    name = models.CharField(max_length=100, help_text="Shown to shoppers, e.g. Standard.")
+    price = models.DecimalField(
+        max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    min_business_days = models.PositiveSmallIntegerField(
+        "delivery from (business days)", null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    max_business_days = models.PositiveSmallIntegerField(
+        "delivery within (business days)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+    )
+    free_above = models.DecimalField(
+        "free from subtotal",
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="Orders whose items come to this much or more ship free. Empty: never free.",
+    )
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("price"),
+        FieldPanel("min_business_days"),
+        FieldPanel("max_business_days"),
+        FieldPanel("free_above"),
+    ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        if (
+            self.min_business_days is not None
+            and self.max_business_days is not None
+            and self.min_business_days > self.max_business_days
+        ):
+            raise ValidationError(
+                {"max_business_days": "The longest delivery cannot be shorter than the shortest."}
+            )
+
+    def price_for(self, subtotal: Decimal) -> Decimal:
+        """What this rate costs for items worth `subtotal`."""
+        if self.free_above is not None and subtotal >= self.free_above:
+            return Decimal("0")
+        return self.price
+
+
+def checkout_settings_cache_key(site_id: int) -> str:
+    return f"checkout-settings:{site_id}"

@@ -5,6 +5,7 @@ row is locked; the order is then locked only to make the move, and moves only fo
 """
 
 import logging
+from dataclasses import fields
 
 from django.db import transaction
 
@@ -13,7 +14,7 @@ from shop.money import format_money
 from . import emails, stripe_gateway
 from .models import Order
 from .money import from_cents
-from .stripe_gateway import CheckoutSession, StripeRejected
+from .stripe_gateway import CheckoutSession, ShippingDetails, StripeRejected
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,31 @@ def _record_charge(order: Order, session: CheckoutSession, stripe_event_id: str 
     order.charged_currency = session.currency
     order.charged_subtotal = session.amount_subtotal
     order.charged_total = session.amount_total
+    settlement = session.settlement
+    order.charged_shipping = settlement.shipping
+    order.charged_discount = settlement.discount
+    order.charged_tax = settlement.tax
+    order.charged_tax_included = settlement.tax_included
+    texts = {
+        "shipping_rate_name": settlement.shipping_rate_name,
+        "promotion_code": settlement.promotion_code,
+        **{
+            f"shipping_{field.name}": getattr(session.shipping, field.name)
+            for field in fields(ShippingDetails)
+        },
+    }
+    for field, value in texts.items():
+        limit = Order._meta.get_field(field).max_length
+        if len(value) <= limit:
+            setattr(order, field, value)
+        else:
+            label = Order._meta.get_field(field).verbose_name
+            flag_for_review(
+                order,
+                f"Stripe's {label} is longer than the shop can keep ({len(value)} characters, "
+                f"at most {limit}); read it on the Checkout Session.",
+                stripe_event_id,
+            )
     for reason in _charge_discrepancies(order):
         flag_for_review(order, reason, stripe_event_id)
 
@@ -91,26 +117,58 @@ def _charge_discrepancies(order: Order) -> list[str]:
             f"Stripe charged in {charged}, but the order is in {order.currency.upper()}."
         )
     else:
-        # The total is the sum of the items: with no shipping, tax or discounts yet,
-        # Stripe's subtotal and total must both equal it.
-        for label, charged_cents in (
-            ("subtotal", order.charged_subtotal),
-            ("total", order.charged_total),
-        ):
-            if charged_cents is None:
-                reasons.append(f"Stripe reported no {label} the shop can read.")
-            elif charged_cents != order.total_in_cents:
-                reasons.append(
-                    f"Stripe's {label} is "
-                    f"{format_money(from_cents(charged_cents), order.currency)}, "
-                    f"but the order's items come to {format_money(order.total, order.currency)}."
-                )
+        reasons.extend(_amount_discrepancies(order))
     if not order.stripe_payment_intent_id:
         reasons.append(
             "Stripe reported no payment id the shop can store: refunds made at Stripe "
             "will not show on this order."
         )
     return reasons
+
+
+def _amount_discrepancies(order: Order) -> list[str]:
+    """Stripe's subtotal must be the order's items, and its total the items less the discount
+    plus shipping and the tax not already inside the prices."""
+    parts = {
+        "subtotal": order.charged_subtotal,
+        "total": order.charged_total,
+        "discount": order.charged_discount,
+        "shipping amount": order.charged_shipping,
+        "tax": order.charged_tax,
+    }
+    unreadable = [label for label, cents in parts.items() if cents is None]
+    if unreadable:
+        return [f"Stripe reported no {label} the shop can read." for label in unreadable]
+    reasons = []
+    if order.charged_subtotal != order.total_in_cents:
+        reasons.append(
+            f"Stripe's subtotal is {_money(order, order.charged_subtotal)}, "
+            f"but the order's items come to {format_money(order.total, order.currency)}."
+        )
+    if order.charged_tax_included is None:
+        if order.charged_tax:
+            reasons.append(
+                "Stripe reported tax without saying how much of it was inside the prices, "
+                "so the total cannot be checked."
+            )
+        return reasons
+    extras = order.charged_shipping + order.charged_tax - order.charged_tax_included
+    expected = order.total_in_cents - order.charged_discount + extras
+    if order.charged_total != expected:
+        what = (
+            "the order's items come to"
+            if expected == order.total_in_cents and not order.charged_discount
+            else "the items less discount plus shipping and added tax come to"
+        )
+        reasons.append(
+            f"Stripe's total is {_money(order, order.charged_total)}, but {what} "
+            f"{_money(order, expected)}."
+        )
+    return reasons
+
+
+def _money(order: Order, cents: int) -> str:
+    return format_money(from_cents(cents), order.currency)
 
 
 def flag_for_review(order: Order, reason: str, stripe_event_id: str | None) -> None:

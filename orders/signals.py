@@ -1,9 +1,12 @@
 from django.contrib import messages
 from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from . import shoppers
 from .cart import Cart
+from .models import CheckoutSettings, checkout_settings_cache_key
 
 
 @receiver(user_logged_in)
@@ -34,3 +37,9 @@ def keep_cart_with_account(sender, request, user, **kwargs):
 def start_afresh_on_logout(sender, request, user, **kwargs):
     if request is not None:
         shoppers.start_afresh(request)
+
+
+@receiver(post_save, sender=CheckoutSettings)
+@receiver(post_delete, sender=CheckoutSettings)
+def forget_cached_checkout_settings(sender, instance, **kwargs):
+    cache.delete(checkout_settings_cache_key(instance.site_id))

@@ -2,10 +2,14 @@
 
 import logging
 import re
+import typing
 from dataclasses import dataclass
 
 import stripe
 from django.conf import settings
+from stripe.params.checkout._session_create_params import (
+    SessionCreateParamsShippingAddressCollection,
+)
 
 from config import json_bodies
 
@@ -28,6 +32,15 @@ CURRENCY_CODE = re.compile(r"[a-z]{3}")
 MAX_NETWORK_RETRIES = 2
 # Opening a connection takes a round trip or two; the rest of each try waits for the answer.
 CONNECT_SHARE = 0.25
+# What a paid session must show expanded for the shop to record what Stripe settled: the
+# discounts' promotion codes and the taxes' inclusive flags, and the chosen rate's name.
+SETTLED_EXPANSIONS = [
+    "payment_intent",
+    "total_details.breakdown.discounts.discount.promotion_code",
+    "shipping_cost.shipping_rate",
+]
+# Stripe's unknown-country code is accepted in allowed_countries but names no country to ship to.
+UNKNOWN_COUNTRY = "ZZ"
 
 
 class StripeError(Exception):
@@ -54,6 +67,101 @@ class InvalidWebhook(Exception):
 
 
 @dataclass(frozen=True)
+class ShippingDetails:
+    """Where and to whom the shopper asked Stripe to ship, as text Stripe sent (maybe empty)."""
+
+    name: str = ""
+    line1: str = ""
+    line2: str = ""
+    city: str = ""
+    postal_code: str = ""
+    state: str = ""
+    country: str = ""
+    phone: str = ""
+
+    @classmethod
+    def from_stripe(cls, session) -> "ShippingDetails":
+        collected = _dict(session.get("collected_information"))
+        shipping = _dict(collected.get("shipping_details"))
+        address = _dict(shipping.get("address"))
+        customer = _dict(session.get("customer_details"))
+        return cls(
+            name=_text(shipping.get("name")),
+            phone=_text(customer.get("phone")),
+            **{
+                field: _text(address.get(field))
+                for field in ("line1", "line2", "city", "postal_code", "state", "country")
+            },
+        )
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What Stripe added to and took off the items, in the smallest unit of the currency;
+    None where Stripe's figure cannot be read. `tax_included` is the part of `tax` already
+    inside inclusive prices, None when the session came without its tax breakdown."""
+
+    shipping: int | None = 0
+    discount: int | None = 0
+    tax: int | None = 0
+    tax_included: int | None = 0
+    shipping_rate_name: str = ""
+    promotion_code: str = ""
+    # The session came without the expansions (a webhook's payload): the promotion code, the
+    # rate's name or the tax inside prices are not in it.
+    unexpanded: bool = False
+
+    @classmethod
+    def from_stripe(cls, session) -> "Settlement":
+        if "total_details" not in session:
+            return cls()
+        details = _dict(session.get("total_details"))
+        breakdown = details.get("breakdown")
+        shipping_cost = _dict(session.get("shipping_cost"))
+        unexpanded = isinstance(shipping_cost.get("shipping_rate"), str) or (
+            not isinstance(breakdown, dict)
+            and any(details.get(key) for key in ("amount_discount", "amount_tax"))
+        )
+        tax = _amount(details.get("amount_tax"))
+        if tax == 0:
+            tax_included = 0
+        else:
+            tax_included = _tax_included(breakdown) if isinstance(breakdown, dict) else None
+        return cls(
+            shipping=_amount(details.get("amount_shipping")),
+            discount=_amount(details.get("amount_discount")),
+            tax=tax,
+            tax_included=tax_included,
+            shipping_rate_name=_text(_dict(shipping_cost.get("shipping_rate")).get("display_name")),
+            promotion_code=_promotion_code(breakdown) if isinstance(breakdown, dict) else "",
+            unexpanded=unexpanded,
+        )
+
+
+def _tax_included(breakdown: dict) -> int | None:
+    taxes = breakdown.get("taxes")
+    if not isinstance(taxes, list):
+        return None
+    included = 0
+    for tax in taxes:
+        tax = _dict(tax)
+        if _dict(tax.get("rate")).get("inclusive") is True:
+            if not _is_cents(tax.get("amount")):
+                return None
+            included += tax["amount"]
+    return _amount(included)
+
+
+def _promotion_code(breakdown: dict) -> str:
+    discounts = breakdown.get("discounts")
+    codes = [
+        _text(_dict(_dict(_dict(entry).get("discount")).get("promotion_code")).get("code"))
+        for entry in (discounts if isinstance(discounts, list) else [])
+    ]
+    return ", ".join(code for code in codes if code)
+
+
+@dataclass(frozen=True)
 class CheckoutSession:
     """A Checkout Session as the shop can store it: an id, currency or amount that no column
     could hold is left empty (None for amounts); the event payload keeps what Stripe sent."""
@@ -69,6 +177,8 @@ class CheckoutSession:
     customer_email: str
     payment_intent_id: str
     payment_intent_status: str
+    settlement: Settlement = Settlement()
+    shipping: ShippingDetails = ShippingDetails()
 
     @property
     def is_paid(self) -> bool:
@@ -102,6 +212,8 @@ class CheckoutSession:
             customer_email=_text(details.get("email")) or _text(session.get("customer_email")),
             payment_intent_id=intent if _is_id(intent) else "",
             payment_intent_status=payment_intent_status,
+            settlement=Settlement.from_stripe(session),
+            shipping=ShippingDetails.from_stripe(session),
         )
 
 
@@ -172,7 +284,7 @@ def retrieve_checkout_session(session_id: str) -> CheckoutSession:
         f"retrieve Checkout Session {session_id}",
         _client().v1.checkout.sessions.retrieve,
         session_id,
-        params={"expand": ["payment_intent"]},
+        params={"expand": SETTLED_EXPANSIONS},
     )
     return CheckoutSession.from_stripe(session)
 
@@ -289,6 +401,24 @@ def _currency(value) -> str:
 
 def _text(value) -> str:
     return value if isinstance(value, str) else ""
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def shipping_countries() -> frozenset[str]:
+    """The country codes Stripe Checkout can collect a shipping address in."""
+    annotation = SessionCreateParamsShippingAddressCollection.__annotations__["allowed_countries"]
+    return frozenset(_literal_values(annotation)) - {UNKNOWN_COUNTRY}
+
+
+def _literal_values(annotation) -> set[str]:
+    if isinstance(annotation, typing.ForwardRef | str):
+        return set()
+    if typing.get_origin(annotation) is typing.Literal:
+        return set(typing.get_args(annotation))
+    return {value for arg in typing.get_args(annotation) for value in _literal_values(arg)}
 
 
 def dashboard_url(kind: str, object_id: str, checkout_session_id: str) -> str:

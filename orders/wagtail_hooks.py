@@ -50,9 +50,21 @@ class OrderFilterSet(WagtailFilterSet):
         label="Paid, not shipped yet", method="filter_awaiting_shipment", widget=BooleanRadioSelect
     )
 
+    shipping_country = django_filters.ChoiceFilter(label="Country", choices=[])
+    shipping_rate_name = django_filters.ChoiceFilter(label="Shipping rate", choices=[])
+
     class Meta:
         model = Order
         fields = ["status", "fulfilment_status"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Offer the values orders actually hold: Stripe decides the countries and rate names.
+        for name in ("shipping_country", "shipping_rate_name"):
+            values = Order.objects.exclude(**{name: ""}).values_list(name, flat=True)
+            self.filters[name].extra["choices"] = [
+                (value, value) for value in values.distinct().order_by(name)
+            ]
 
     def filter_stale(self, queryset, name, value):
         stale = OrderQuerySet.pending_for_over_an_hour_q(timezone.now())
@@ -110,6 +122,8 @@ class OrderViewSet(ModelViewSet):
             sort_key="total",
         ),
         "customer_email",
+        Column("shipping_country", label="Country", sort_key="shipping_country"),
+        Column("shipping_rate_name", label="Shipping", sort_key="shipping_rate_name"),
         Column("unit_count", label="Items", sort_key="unit_count"),
         Column(
             "needs_review",
@@ -144,6 +158,23 @@ class OrderViewSet(ModelViewSet):
         "paid_at",
         "stripe_checkout_session_id",
         "stripe_payment_intent_id",
+        "charged_currency",
+        "items_charged",
+        "discount_charged",
+        "promotion_code",
+        "shipping_rate_name",
+        "shipping_charged",
+        "tax_charged",
+        "tax_included_charged",
+        "total_charged",
+        "shipping_name",
+        "shipping_line1",
+        "shipping_line2",
+        "shipping_city",
+        "shipping_postal_code",
+        "shipping_state",
+        "shipping_country",
+        "shipping_phone",
     ]
     export_headings = {
         "get_status_display": "Status",
@@ -151,6 +182,22 @@ class OrderViewSet(ModelViewSet):
         "paid_at": "Paid",
         "stripe_checkout_session_id": "Stripe Checkout Session",
         "stripe_payment_intent_id": "Stripe PaymentIntent",
+        "charged_currency": "Charged currency",
+        "items_charged": "Items charged",
+        "discount_charged": "Discount",
+        "shipping_rate_name": "Shipping rate",
+        "shipping_charged": "Shipping",
+        "tax_charged": "Tax added",
+        "tax_included_charged": "Tax included in prices",
+        "total_charged": "Total charged",
+        "shipping_name": "Ship to",
+        "shipping_line1": "Address line 1",
+        "shipping_line2": "Address line 2",
+        "shipping_city": "City",
+        "shipping_postal_code": "Postal code",
+        "shipping_state": "State or region",
+        "shipping_country": "Country",
+        "shipping_phone": "Phone",
     }
     export_filename = "orders"
 

@@ -61,6 +61,8 @@ class StripeLookup:
 
 
 def _look_up_at_stripe(event: dict) -> StripeLookup:
+    if event["type"] in PAYING_EVENTS:
+        return StripeLookup(session=_settled_session(event))
     if event["type"] != "charge.refunded":
         return StripeLookup()
     try:
@@ -76,6 +78,28 @@ def _look_up_at_stripe(event: dict) -> StripeLookup:
         )
     except StripeError as error:
         return StripeLookup(failure=error)
+
+
+def _settled_session(event: dict) -> CheckoutSession | None:
+    """The paid session with the discount, tax and shipping rate its event leaves unexpanded,
+    for an order not yet paid; None when there is nothing to expand, no order waits for it or
+    Stripe cannot answer now: the event's own session is applied then (the payment counts
+    either way)."""
+    try:
+        session = stripe_gateway.session_from_event(event)
+    except stripe_gateway.InvalidWebhook:
+        return None
+    if not session.is_paid or not session.settlement.unexpanded:
+        return None
+    waiting = Order.objects.filter(
+        stripe_checkout_session_id=session.id, status__in=Order.ALLOWED_SOURCES[Order.Status.PAID]
+    )
+    if not waiting.exists():
+        return None
+    try:
+        return stripe_gateway.retrieve_checkout_session(session.id)
+    except StripeError:
+        return None
 
 
 def _process_event(record: StripeEvent, event: dict, lookup: StripeLookup) -> StripeEvent:
@@ -114,7 +138,8 @@ def _process_event(record: StripeEvent, event: dict, lookup: StripeLookup) -> St
 
 
 def _on_checkout_session_event(event: dict, lookup: StripeLookup) -> Order:
-    return payments.apply_checkout_session(stripe_gateway.session_from_event(event), event["id"])
+    session = lookup.session or stripe_gateway.session_from_event(event)
+    return payments.apply_checkout_session(session, event["id"])
 
 
 def _on_charge_refunded(event: dict, lookup: StripeLookup) -> Order:
@@ -122,6 +147,9 @@ def _on_charge_refunded(event: dict, lookup: StripeLookup) -> Order:
         stripe_gateway.charge_from_event(event), lookup.session, event["id"]
     )
 
+
+# Events that can move an order to paid: the order then records what Stripe settled.
+PAYING_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
 
 EVENT_HANDLERS = {
     "checkout.session.completed": _on_checkout_session_event,

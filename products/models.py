@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
@@ -110,6 +110,25 @@ class Product(PreviewableMixin, DraftStateMixin, RevisionMixin, index.Indexed, C
     )
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Shipping and tax: what Stripe Checkout asks for when this product is in the cart.
+    needs_shipping = models.BooleanField(
+        default=True,
+        help_text="Untick for digital goods and gift cards: a cart of only such products "
+        "asks for no shipping address.",
+    )
+    tax_code = models.CharField(
+        max_length=13,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^txcd_\d{8}$",
+                message="A Stripe tax code is txcd_ and eight digits, for example txcd_10000000.",
+            )
+        ],
+        help_text="Stripe's tax code for this product, when it differs from the shop's default "
+        "in the checkout settings.",
+    )
+
     objects = ProductQuerySet.as_manager()
 
     panels = [
@@ -129,6 +148,9 @@ class Product(PreviewableMixin, DraftStateMixin, RevisionMixin, index.Indexed, C
             "Leave empty for a product sold as it is.",
         ),
         FieldPanel("sort_order"),
+        MultiFieldPanel(
+            [FieldPanel("needs_shipping"), FieldPanel("tax_code")], heading="Shipping and tax"
+        ),
         PublishingPanel(),
     ]
 

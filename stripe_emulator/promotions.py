@@ -103,7 +103,7 @@ def _promotion_code(promotion_id: str, code: str, coupon_id: str, now: int) -> J
         "metadata": {},
         "promotion": {"coupon": coupon_id, "type": "coupon"},
         "restrictions": {
-            "currency_options": None,
+            "currency_options": {},
             "first_time_transaction": False,
             "minimum_amount": None,
             "minimum_amount_currency": None,

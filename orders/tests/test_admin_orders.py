@@ -128,10 +128,27 @@ def test_csv_export_holds_exactly_the_filtered_orders(manager_client):
         "Paid",
         "Stripe Checkout Session",
         "Stripe PaymentIntent",
+        "Charged currency",
+        "Items charged",
+        "Discount",
+        "Promotion code",
+        "Shipping rate",
+        "Shipping",
+        "Tax added",
+        "Tax included in prices",
+        "Total charged",
+        "Ship to",
+        "Address line 1",
+        "Address line 2",
+        "City",
+        "Postal code",
+        "State or region",
+        "Country",
+        "Phone",
     ]
     assert len(rows) == 1
     assert rows[0][:5] == [paid.reference, "Paid", "42.50", "0.00", "shopper@example.com"]
-    assert rows[0][7:] == [paid.stripe_checkout_session_id, "pi_paid"]
+    assert rows[0][7:9] == [paid.stripe_checkout_session_id, "pi_paid"]
 
 
 def test_xlsx_export_holds_the_searched_orders(manager_client):

@@ -7,7 +7,7 @@ from django.urls import reverse
 from wagtail.models import Site
 
 from orders.cart import SESSION_KEY
-from orders.models import Order
+from orders.models import CheckoutSettings, Order
 from orders.shoppers import SHOPPER_SESSION_KEY
 from orders.tests.factories import make_order, session_object
 from orders.tests.helpers import post_webhook
@@ -43,7 +43,9 @@ def queries(send) -> int:
 @pytest.fixture(autouse=True)
 def shop_settings_in_the_cache(db):
     """A running shop keeps its settings in the cache; the first page after a miss pays a query."""
-    ShopSettings.cached_for_site(Site.objects.get(is_default_site=True))
+    site = Site.objects.get(is_default_site=True)
+    ShopSettings.cached_for_site(site)
+    CheckoutSettings.cached_for_site(site)
 
 
 @pytest.fixture
