@@ -123,7 +123,7 @@ class OrderViewSet(ModelViewSet):
         ),
         "customer_email",
         Column("shipping_country", label="Country", sort_key="shipping_country"),
-        Column("shipping_rate_name", label="Shipping", sort_key="shipping_rate_name"),
+        Column("shipping_rate_name", label="Shipping rate", sort_key="shipping_rate_name"),
         Column("unit_count", label="Items", sort_key="unit_count"),
         Column(
             "needs_review",

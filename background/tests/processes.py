@@ -9,15 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from django.conf import settings
-from django.db import connection
-
-ROOT = Path(settings.BASE_DIR)
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+from orders.tests.servers import ROOT, database_url
 
 
 class ShopProcess:

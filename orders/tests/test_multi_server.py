@@ -2,45 +2,30 @@
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 from django.core import mail
-from django.db import connection
 
 from orders import checkout
 from orders.cart import Cart
 from orders.models import Order
 from orders.shoppers import SHOPPER_SESSION_KEY
 from orders.tests.helpers import WEBHOOK_SECRET, run_queued_tasks
+from orders.tests.servers import ROOT, database_url, free_port, wait_until_serving
 from products.models import Product
 from stripe_emulator.testing import EmulatorControl, stripe_client
 from stripe_emulator.webhooks import signature_header
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ROOT = Path(settings.BASE_DIR)
 REQUESTS_PER_SERVER = 10
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture
@@ -74,20 +59,6 @@ def servers(tmp_path, stripe_emulator):
         process.terminate()
         process.wait(timeout=20)
         log.close()
-
-
-def wait_until_serving(url, process, log_path):
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"gunicorn exited: {log_path.read_text()}")
-        try:
-            urllib.request.urlopen(f"{url}/cart/", timeout=2).close()
-            return
-        except OSError:
-            # Refused, reset, or not answered yet while workers boot on a busy machine.
-            time.sleep(0.2)
-    pytest.fail(f"gunicorn did not start: {log_path.read_text()}")
 
 
 def request(url, data=None, headers=None) -> int:

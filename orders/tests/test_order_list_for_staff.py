@@ -1,8 +1,6 @@
 """What a shop manager reads in the order list, on the order page and in the exports."""
 
-import csv
 import html
-import io
 import re
 import urllib.error
 import urllib.request
@@ -12,11 +10,10 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from openpyxl import load_workbook
 
 from orders.models import Order, OrderItem
 from orders.tests.factories import make_order
-from orders.tests.staff import paid_order
+from orders.tests.staff import export, listing_rows, paid_order, text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -24,37 +21,8 @@ Status = Order.Status
 INDEX_URL = "/admin/orders/"
 
 
-def text_of(markup: str) -> str:
-    """Markup as a manager reads it: tags dropped, entities decoded, spaces collapsed."""
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", markup)).split())
-
-
-def listing_rows(response) -> dict[str, dict[str, str]]:
-    """Each listed order's cells by column heading, keyed by the order's reference."""
-    page = response.content.decode()
-    table = page[page.index('<table class="listing"') :]
-    head, body = table[: table.index("</table>")].split("<tbody>")
-    headings = [text_of("<th" + cell) for cell in re.split(r"<th(?=[\s>])", head)[1:]]
-    rows = {}
-    for row in re.split(r"<tr(?=[\s>])", body)[1:]:
-        cells = [text_of("<td" + cell) for cell in re.split(r"<td(?=[\s>])", row)[1:]]
-        by_heading = dict(zip(headings, cells, strict=True))
-        rows[by_heading["Reference"].split()[0]] = by_heading
-    return rows
-
-
 def order_page(client, order: Order) -> str:
     return client.get(reverse("orders:inspect", args=[order.pk])).content.decode()
-
-
-def export(client, export_format: str, **query) -> list[list]:
-    response = client.get(INDEX_URL, {**query, "export": export_format})
-    content = b"".join(response.streaming_content)
-    if export_format == "csv":
-        return list(csv.reader(io.StringIO(content.decode())))
-    return [
-        list(row) for row in load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True)
-    ]
 
 
 def order_of(quantities: list[int], **fields) -> Order:

@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from orders.models import Order
 from orders.tests.checkout_settings import EXPRESS, STANDARD, US_ADDRESS, save_checkout_settings
-from orders.tests.helpers import add_to_cart, check_out
-from orders.tests.test_order_list_for_staff import export, listing_rows, text_of
+from orders.tests.helpers import add_to_cart, check_out, run_queued_tasks
+from orders.tests.staff import export, listing_rows, text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +67,7 @@ def test_order_page_shows_the_breakdown_and_the_shipping_address(client, paid_wi
 
 
 def test_confirmation_email_shows_the_breakdown_and_the_shipping_address(paid_with_shipping):
+    run_queued_tasks()
     [email] = mail.outbox
 
     lines = email.body.splitlines()
@@ -110,7 +111,7 @@ def test_order_list_shows_and_filters_by_country_and_shipping_rate(
     by_country = listing_rows(superuser_client.get(INDEX_URL, {"shipping_country": "US"}))
     by_rate = listing_rows(superuser_client.get(INDEX_URL, {"shipping_rate_name": "Express"}))
 
-    assert (rows[order.reference]["Country"], rows[order.reference]["Shipping"]) == (
+    assert (rows[order.reference]["Country"], rows[order.reference]["Shipping rate"]) == (
         "US",
         "Express",
     )

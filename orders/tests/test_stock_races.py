@@ -18,7 +18,7 @@ from orders.cart import SESSION_KEY, Cart
 from orders.models import Order, line_key
 from orders.shoppers import SHOPPER_SESSION_KEY
 from orders.tests.helpers import CHECKOUT_URLS
-from orders.tests.test_multi_server import ROOT, database_url, free_port, wait_until_serving
+from orders.tests.servers import ROOT, database_url, free_port, wait_until_serving
 from products.tests.factories import make_variant, stock_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
