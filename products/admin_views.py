@@ -24,6 +24,11 @@ class StockLevelEditView(EditView):
         level.refresh_from_db()
         return level
 
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
 
 class LowStockPanel(Component):
     name = "shop_low_stock"

@@ -335,7 +335,13 @@ class StockLevel(models.Model):
         related_name="stock_level",
     )
     # Signed: a payment arriving after its hold was released can sell a unit already gone.
-    on_hand = models.IntegerField(default=0, help_text="Units on the shelf, sold or not.")
+    on_hand = models.IntegerField(
+        default=0,
+        validators=[
+            MinValueValidator(0, message="Count what is on the shelf: zero or more units.")
+        ],
+        help_text="Units on the shelf, sold or not.",
+    )
     held = models.PositiveIntegerField(
         default=0, help_text="Units open checkouts hold until they are paid or closed."
     )

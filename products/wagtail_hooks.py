@@ -122,6 +122,12 @@ class StockLevelViewSet(ModelViewSet):
             path("edit/<str:pk>/", self.edit_view, name="edit"),
         ]
 
+    def get_common_view_kwargs(self, **kwargs):
+        # Views would link to these pages; without their routes a form shown again with an
+        # error could not be drawn.
+        missing = {"history_url_name", "usage_url_name", "add_url_name", "delete_url_name"}
+        return super().get_common_view_kwargs(**dict.fromkeys(missing), **kwargs)
+
     def get_permissions_to_register(self):
         return super().get_permissions_to_register().filter(codename__in=["change_stocklevel"])
 

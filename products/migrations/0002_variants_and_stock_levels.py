@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
             name='StockLevel',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('on_hand', models.IntegerField(default=0, help_text='Units on the shelf, sold or not.')),
+                ('on_hand', models.IntegerField(default=0, help_text='Units on the shelf, sold or not.', validators=[django.core.validators.MinValueValidator(0, message='Count what is on the shelf: zero or more units.')])),
                 ('held', models.PositiveIntegerField(default=0, help_text='Units open checkouts hold until they are paid or closed.')),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('product', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='stock_level', to='products.product')),

@@ -42,6 +42,7 @@ SHOP_MANAGER_MODEL_PERMISSIONS = [
     ("orders", "view_order"),
     ("orders", "refund_order"),
     ("orders", "fulfil_order"),
+    ("orders", "change_checkoutsettings"),
 ]
 EDITOR_PAGE_PERMISSIONS = ["add_page", "change_page", "publish_page", "view_page"]
 EDITOR_COLLECTION_PERMISSIONS = [
@@ -77,7 +78,7 @@ DEMO_SPREAD = timedelta(days=14)
 EDITORS, SHOP_MANAGERS = "Editors", "Shop managers"
 STAFF_GROUPS = {
     EDITORS: "edit and publish products, pages and images",
-    SHOP_MANAGERS: "see orders, refund them and ship them",
+    SHOP_MANAGERS: "see orders, refund them and ship them, and set shipping rates and tax",
 }
 
 
