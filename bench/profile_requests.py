@@ -35,16 +35,26 @@ def environ_for(path: str, cookie: str) -> dict:
     }
 
 
+class Failed(Exception):
+    pass
+
+
 def microseconds_per_request(handler, path: str, cookie: str, requests: int) -> float:
+    """The fastest of three rounds: on a shared machine the others carry other work's time."""
+
     def start_response(status, headers, exc_info=None):
-        assert status.startswith(("2", "3")), status
+        if not status.startswith(("2", "3")):
+            raise Failed(status)
 
     for _ in range(50):
         b"".join(handler(environ_for(path, cookie), start_response))
-    started = time.perf_counter()
-    for _ in range(requests):
-        b"".join(handler(environ_for(path, cookie), start_response))
-    return (time.perf_counter() - started) / requests * 1e6
+    rounds = []
+    for _ in range(3):
+        started = time.perf_counter()
+        for _ in range(requests // 3):
+            b"".join(handler(environ_for(path, cookie), start_response))
+        rounds.append((time.perf_counter() - started) / (requests // 3) * 1e6)
+    return min(rounds)
 
 
 def handler_with(middleware: list[str]):
@@ -82,8 +92,12 @@ def main() -> int:
     print(f"no middleware {microseconds_per_request(handler_with([]), path, cookie, requests):.0f}")
     for name in stack:
         without = [other for other in stack if other != name]
-        saved = whole - microseconds_per_request(handler_with(without), path, cookie, requests)
-        print(f"  without {name}: saves {saved:.0f} us")
+        try:
+            rest = microseconds_per_request(handler_with(without), path, cookie, requests)
+        except Failed as error:
+            print(f"  without {name}: the rest of the stack fails ({error})")
+            continue
+        print(f"  without {name}: saves {whole - rest:.0f} us")
     if arguments.profile:
         from pyinstrument import Profiler
 
