@@ -29,6 +29,7 @@ SHOPPER_ID = re.compile(r"^[A-Za-z0-9_-]{32}$")
 SHOPPER_SESSION_KEY = "shopper_id"
 # Owner keys of anonymous orders have always had this prefix; past orders keep matching.
 ANONYMOUS_PREFIX = "session:"
+REDIRECTS = {301, 302, 303, 307, 308}
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class ShopperCookieMiddleware:
         else:
             request.shopper = Shopper(_first_shopper_id(request), from_browser=False)
         response = self.get_response(request)
-        if request.shopper.id != sent:
+        if request.shopper.id != sent and _reaches_a_browser(response):
             response.set_cookie(
                 COOKIE_NAME,
                 request.shopper.id,
@@ -63,6 +64,15 @@ class ShopperCookieMiddleware:
             # A shared cache must never hand one browser's id to the next.
             patch_cache_control(response, private=True)
         return response
+
+
+def _reaches_a_browser(response) -> bool:
+    """A page or a redirect, which a browser navigating the shop keeps cookies from. Answers to
+    scripts and machines (JSON, plain text, files) go without: a post from a browser that has no
+    shopper cookie yet still agrees with its other requests through its CSRF cookie."""
+    return response.status_code in REDIRECTS or response.get("Content-Type", "").startswith(
+        "text/html"
+    )
 
 
 def _first_shopper_id(request) -> str:
