@@ -1,13 +1,13 @@
 """Measure the shop under gunicorn on 127.0.0.1 with PostgreSQL; prints figures, asserts nothing.
 
-    .venv/bin/python -m bench.run [--duration 10] [--concurrency 16] [--markdown]
+    .venv/bin/python -m bench.run [--duration 10] [--rounds 5] [--concurrency 16] [--markdown]
 
-Each scenario runs for --duration seconds with --concurrency keep-alive clients split over two
-processes. Two floors are served in the same run by a second gunicorn (bench.floor_settings):
-a bare Django view with no middleware, and a view storing its body in one durable INSERT and
-COMMIT on the same database. Every load is printed as its share of the requests a second of its
-reference load served in this run, beside its target: on a shared machine only ratios within
-one run compare.
+Each load runs for --duration seconds with --concurrency keep-alive clients split over two
+processes, in --rounds slices taken in turn with every other load. Two floors are served in the
+same run by a second gunicorn (bench.floor_settings): a bare Django view with no middleware, and
+a view storing its body in one durable INSERT and COMMIT on the same database. Every load is
+printed as its share of the requests a second of its reference load served in this run, beside
+its target: on a shared machine only ratios within one run compare.
 """
 
 import argparse
@@ -267,13 +267,13 @@ def request_for(scenario: str, data: dict, client_id: int, count: int):
     raise ValueError(scenario)
 
 
-def client_process(port, scenario, data, first_client, clients, duration, queue):
+def client_process(port, scenario, data, first_client, clients, first_count, duration, queue):
     results = []
     deadline = time.monotonic() + duration
 
     def client(client_id):
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        count, latencies, errors = 0, [], 0
+        count, latencies, errors = first_count, [], 0
         while time.monotonic() < deadline:
             method, path, body, headers = request_for(scenario, data, client_id, count)
             started = time.perf_counter()
@@ -295,7 +295,7 @@ def client_process(port, scenario, data, first_client, clients, duration, queue)
                 connection.close()
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             count += 1
-        results.append((latencies, errors))
+        results.append((latencies, errors, count))
 
     threads = [
         threading.Thread(target=client, args=(first_client + index,)) for index in range(clients)
@@ -307,33 +307,69 @@ def client_process(port, scenario, data, first_client, clients, duration, queue)
     queue.put(results)
 
 
-def measure(port, scenario, data, duration, concurrency) -> dict:
+def measure(port, scenario, data, duration, concurrency, first_count=0) -> dict:
+    """One slice of a load: its latencies, errors and the count its clients should go on from."""
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
     per_process = [concurrency // 2, concurrency - concurrency // 2]
     processes = [
         context.Process(
             target=client_process,
-            args=(port, scenario, data, sum(per_process[:index]), clients, duration, queue),
+            args=(
+                port,
+                scenario,
+                data,
+                sum(per_process[:index]),
+                clients,
+                first_count,
+                duration,
+                queue,
+            ),
         )
         for index, clients in enumerate(per_process)
     ]
-    started = time.monotonic()
     for process in processes:
         process.start()
     results = [item for _ in processes for item in queue.get()]
     for process in processes:
         process.join()
-    elapsed = time.monotonic() - started
-    latencies = sorted(latency for latency_list, _ in results for latency in latency_list)
-    errors = sum(errors for _, errors in results)
     return {
-        "rps": len(latencies) / elapsed,
-        "p50": statistics.quantiles(latencies, n=100)[49] * 1000 if latencies else float("nan"),
-        "p99": statistics.quantiles(latencies, n=100)[98] * 1000 if latencies else float("nan"),
-        "requests": len(latencies),
-        "errors": errors,
+        "latencies": [latency for latencies, _, _ in results for latency in latencies],
+        "errors": sum(errors for _, errors, _ in results),
+        "next_count": max(count for _, _, count in results),
+        "seconds": duration,
     }
+
+
+def measure_interleaved(ports, data, duration, concurrency, rounds) -> dict:
+    """Every load in turn, `rounds` times over, each slice duration / rounds long: other work on
+    a shared machine comes and goes, and this way it weighs on every load alike."""
+    slices = {scenario.name: [] for scenario in SCENARIOS}
+    next_count = dict.fromkeys(slices, 0)
+    for _ in range(rounds):
+        for scenario in SCENARIOS:
+            measured = measure(
+                ports[scenario.server],
+                scenario.name,
+                data,
+                duration / rounds,
+                concurrency,
+                next_count[scenario.name],
+            )
+            next_count[scenario.name] = measured["next_count"]
+            slices[scenario.name].append(measured)
+    figures = {}
+    for name, measured in slices.items():
+        latencies = sorted(latency for item in measured for latency in item["latencies"])
+        quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else None
+        figures[name] = {
+            "rps": len(latencies) / sum(item["seconds"] for item in measured),
+            "p50": quantiles[49] * 1000 if quantiles else float("nan"),
+            "p99": quantiles[98] * 1000 if quantiles else float("nan"),
+            "requests": len(latencies),
+            "errors": sum(item["errors"] for item in measured),
+        }
+    return figures
 
 
 def checkout_overhead_p50(data: dict, samples: int = 200) -> dict:
@@ -419,6 +455,7 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--gunicorn-workers", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=5, help="slices each load is measured in")
     parser.add_argument("--markdown", action="store_true", help="also print the README's table")
     return parser.parse_args()
 
@@ -524,21 +561,15 @@ def main() -> int:
             f"two gunicorns (config/gunicorn.conf.py), shop and floors, "
             f"{arguments.gunicorn_workers}"
             f" sync workers each; {arguments.concurrency} clients; {arguments.duration:.0f} s per "
-            f"load; {os.cpu_count()} cores; synchronous_commit {data['synchronous_commit']}"
+            f"load in {arguments.rounds} interleaved slices; {os.cpu_count()} cores; "
+            f"synchronous_commit {data['synchronous_commit']}"
         )
         for scenario in ("bare view", "minimal view"):
             server = next(item.server for item in SCENARIOS if item.name == scenario)
             measure(ports[server], scenario, data, 2, arguments.concurrency)
-        figures = {
-            scenario.name: measure(
-                ports[scenario.server],
-                scenario.name,
-                data,
-                arguments.duration,
-                arguments.concurrency,
-            )
-            for scenario in SCENARIOS
-        }
+        figures = measure_interleaved(
+            ports, data, arguments.duration, arguments.concurrency, arguments.rounds
+        )
         checkout = checkout_overhead_p50(data)
     finally:
         for server in servers:
