@@ -30,6 +30,8 @@ from wagtail.images.models import AbstractImage, AbstractRendition
 from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.signals import page_published, page_unpublished, published, unpublished
 
+from orders.shoppers import COOKIE_NAME as SHOPPER_COOKIE_NAME
+
 VERSION_KEY = "page-cache:version"
 CSRF_PLACEHOLDER = "__csrf_token_placeholder__"
 CSRF_FIELD = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
@@ -66,10 +68,13 @@ class PageCacheMiddleware:
         if response.streaming or not response.get("Content-Type", "").startswith("text/html"):
             return response
         html = response.content.decode()
+        filled = fill_personal_parts(request, html)
         if self._storable(request, response):
-            page = CSRF_FIELD.sub(rf"\g<1>{CSRF_PLACEHOLDER}\g<2>", html)
+            page = CSRF_FIELD.sub(
+                rf"\g<1>{CSRF_PLACEHOLDER}\g<2>", filled if filling.first_visit else html
+            )
             cache.set(filling.key, (filling.version, page), settings.SHOP_PAGE_CACHE_SECONDS)
-        response.content = fill_personal_parts(request, html)
+        response.content = filled
         patch_vary_headers(response, ["Cookie"])
         return response
 
@@ -78,7 +83,10 @@ class PageCacheMiddleware:
             request
         ):
             return None
+        first_visit = _is_first_visit(request)
         key = f"page-cache:{request.get_host()}:{request.path}"
+        if first_visit:
+            key += ":first-visit"
         # One round trip asks for the version and the page together.
         found = cache.get_many([VERSION_KEY, key])
         version = found.get(VERSION_KEY) or _start_version()
@@ -88,10 +96,10 @@ class PageCacheMiddleware:
         stored = found.get(key)
         if stored is not None and stored[0] == version:
             html = stored[1].replace(CSRF_PLACEHOLDER, get_token(request))
-            response = HttpResponse(fill_personal_parts(request, html))
+            response = HttpResponse(html if first_visit else fill_personal_parts(request, html))
             patch_vary_headers(response, ["Cookie"])
             return response
-        request.page_cache_filling = Filling(key, version)
+        request.page_cache_filling = Filling(key, version, first_visit)
         return None
 
     @staticmethod
@@ -127,6 +135,16 @@ class Filling:
 
     key: str
     version: str
+    # Stored with its personal parts filled in, as every browser on its first visit sees them.
+    first_visit: bool
+
+
+def _is_first_visit(request) -> bool:
+    """A browser with neither a session nor a shopper id: no account, no cart, no orders, so its
+    personal parts are the same as every other such browser's."""
+    return settings.SESSION_COOKIE_NAME not in request.COOKIES and (
+        SHOPPER_COOKIE_NAME not in request.COOKIES
+    )
 
 
 def _start_version() -> str | None:
