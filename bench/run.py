@@ -1,10 +1,13 @@
 """Measure the shop under gunicorn on 127.0.0.1 with PostgreSQL; prints figures, asserts nothing.
 
-    .venv/bin/python -m bench.run [--duration 10] [--concurrency 8]
+    .venv/bin/python -m bench.run [--duration 10] [--rounds 5] [--concurrency 16] [--markdown]
 
-Each scenario runs for --duration seconds with --concurrency keep-alive clients split over two
-processes. The minimal Django view, served by the same gunicorn in the same run, is the ceiling
-every other figure is divided by.
+Each load runs for --duration seconds with --concurrency keep-alive clients split over two
+processes, in --rounds slices taken in turn with every other load. Two floors are served in the
+same run by a second gunicorn (bench.floor_settings): a bare Django view with no middleware, and
+a view storing its body in one durable INSERT and COMMIT on the same database. Every load is
+printed as its share of the requests a second of its reference load served in this run, beside
+its target: on a shared machine only ratios within one run compare.
 """
 
 import argparse
@@ -12,13 +15,13 @@ import http.client
 import json
 import multiprocessing
 import os
-import secrets
 import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from stripe_emulator import objects
@@ -32,6 +35,42 @@ WEBHOOK_SECRET = "whsec_bench"
 API_KEY = "sk_test_bench"
 CSRF_TOKEN = "b" * 32
 PAST_ORDERS = 50
+REPEATED_EVENTS = 50
+PAYABLE_ORDERS = 20000
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    # "floor": the second gunicorn serving bench.floor_settings; "shop": the shop.
+    server: str
+    reference: str | None = None
+    target: float | None = None
+
+
+SCENARIOS = [
+    Scenario("bare view", "floor"),
+    Scenario("durable write", "floor"),
+    Scenario("minimal view", "shop", "bare view", 0.75),
+    Scenario("home, new visitor", "shop", "minimal view", 0.80),
+    Scenario("home, 50 past orders", "shop", "minimal view", 0.60),
+    Scenario("webhook, repeated event", "shop", "durable write", 0.85),
+    Scenario("webhook, paying an order", "shop", "durable write", 0.60),
+    Scenario("add to cart", "shop", "minimal view"),
+    Scenario("create checkout session", "shop", "minimal view"),
+]
+DESCRIPTIONS = {
+    "bare view": "bare Django view, no middleware (floor)",
+    "durable write": "one INSERT + COMMIT of the request body (floor)",
+    "minimal view": "the shop's minimal view, whole middleware stack",
+    "home, new visitor": "home page, new visitor",
+    "home, 50 past orders": "home page, visitor with 50 past orders",
+    "webhook, repeated event": f"verified webhook, repeats of {REPEATED_EVENTS} events",
+    "webhook, paying an order": "verified webhook, first delivery paying an order",
+    "add to cart": "add to cart",
+    "create checkout session": "create Checkout Session (emulator)",
+}
+CHECKOUT_OVERHEAD_TARGET_MS = 5.0
 
 
 def free_port() -> int:
@@ -70,11 +109,16 @@ def recreate_database() -> None:
 
 def prepare_data(checkout_sessions: int) -> dict:
     """Seed the shop and make the sessions, orders and events the scenarios replay."""
+    from datetime import timedelta
+
     from django.conf import settings
     from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
+    from django.db import connection
     from django.utils import timezone
 
+    from bench import floor_settings
+    from orders import webhooks
     from orders.cart import SESSION_KEY
     from orders.models import Order, OrderItem
     from orders.shoppers import SHOPPER_SESSION_KEY
@@ -111,14 +155,60 @@ def prepare_data(checkout_sessions: int) -> dict:
     ]
     carts = [session_with() for _ in range(64)]
     paid = Order.objects.get(stripe_checkout_session_id="cs_test_bench_past_0")
+    repeated_events = [
+        signed_event_body(
+            "checkout.session.completed",
+            objects.checkout_session(
+                paid.stripe_checkout_session_id,
+                amount_total=paid.total_in_cents,
+                payment_intent="pi_bench_past_0",
+            ),
+            f"evt_bench_repeated_{index}",
+        )
+        for index in range(REPEATED_EVENTS)
+    ]
+    for body in repeated_events:
+        webhooks.handle_webhook_event(json.loads(body))
+    payable = Order.objects.bulk_create(
+        Order(
+            owner_key=f"session:bench-payer-{index}",
+            total=bank.price,
+            cart_fingerprint="1" * 64,
+            checkout_expires_at=timezone.now() + timedelta(days=1),
+            stripe_checkout_session_id=f"cs_test_bench_payable_{index}",
+        )
+        for index in range(PAYABLE_ORDERS)
+    )
+    OrderItem.objects.bulk_create(
+        OrderItem(
+            order=order, product=bank, product_name=bank.name, unit_price=bank.price, quantity=1
+        )
+        for order in payable
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(floor_settings.CREATE_TABLE)
+        cursor.execute("SHOW synchronous_commit")
+        synchronous_commit = cursor.fetchone()[0]
     return {
         "cookie_name": settings.SESSION_COOKIE_NAME,
         "regular": regular,
         "shoppers": shoppers,
         "carts": carts,
         "product_ids": list(Product.objects.live().values_list("pk", flat=True)),
-        "paid_session": paid.stripe_checkout_session_id,
-        "paid_total": paid.total_in_cents,
+        "repeated_events": repeated_events,
+        "payable_total": payable[0].total_in_cents,
+        "synchronous_commit": synchronous_commit,
+    }
+
+
+def signed_event_body(event_type: str, data_object: dict, event_id: str) -> bytes:
+    return json.dumps(objects.event(event_type, data_object, event_id)).encode()
+
+
+def webhook_headers(body: bytes) -> dict:
+    return {
+        "Content-Type": "application/json",
+        "Stripe-Signature": signature_header(body, WEBHOOK_SECRET),
     }
 
 
@@ -128,6 +218,11 @@ def cookie(data, session_key) -> str:
 
 def request_for(scenario: str, data: dict, client_id: int, count: int):
     """The next request a client sends in a scenario: (method, path, body, headers)."""
+    if scenario == "bare view":
+        return "GET", "/floor/bare/", None, {}
+    if scenario == "durable write":
+        body = data["repeated_events"][(client_id + count) % REPEATED_EVENTS]
+        return "POST", "/floor/durable-write/", body, {"Content-Type": "application/json"}
     if scenario == "minimal view":
         return "GET", "/bench/minimal/", None, {}
     if scenario == "home, new visitor":
@@ -156,27 +251,29 @@ def request_for(scenario: str, data: dict, client_id: int, count: int):
             "Referer": "http://127.0.0.1/",
         }
         return "POST", "/create-checkout-session/", b"", headers
-    if scenario == "verified webhook":
-        paid = objects.checkout_session(
-            data["paid_session"], amount_total=data["paid_total"], payment_intent="pi_bench_past_0"
+    if scenario == "webhook, repeated event":
+        body = data["repeated_events"][(client_id + count) % REPEATED_EVENTS]
+        return "POST", "/webhook/", body, webhook_headers(body)
+    if scenario == "webhook, paying an order":
+        index = (count * data["clients"] + client_id) % PAYABLE_ORDERS
+        session = objects.checkout_session(
+            f"cs_test_bench_payable_{index}",
+            amount_total=data["payable_total"],
+            payment_intent=f"pi_bench_payable_{index}",
+            customer_email="shopper@example.com",
         )
-        event_id = f"evt_bench_{client_id}_{count}_{secrets.token_hex(4)}"
-        body = json.dumps(objects.event("checkout.session.completed", paid, event_id)).encode()
-        headers = {
-            "Content-Type": "application/json",
-            "Stripe-Signature": signature_header(body, WEBHOOK_SECRET),
-        }
-        return "POST", "/webhook/", body, headers
+        body = signed_event_body("checkout.session.completed", session, f"evt_bench_paying_{index}")
+        return "POST", "/webhook/", body, webhook_headers(body)
     raise ValueError(scenario)
 
 
-def client_process(port, scenario, data, first_client, clients, duration, queue):
+def client_process(port, scenario, data, first_client, clients, first_count, duration, queue):
     results = []
     deadline = time.monotonic() + duration
 
     def client(client_id):
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        count, latencies, errors = 0, [], 0
+        count, latencies, errors = first_count, [], 0
         while time.monotonic() < deadline:
             method, path, body, headers = request_for(scenario, data, client_id, count)
             started = time.perf_counter()
@@ -198,7 +295,7 @@ def client_process(port, scenario, data, first_client, clients, duration, queue)
                 connection.close()
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             count += 1
-        results.append((latencies, errors))
+        results.append((latencies, errors, count))
 
     threads = [
         threading.Thread(target=client, args=(first_client + index,)) for index in range(clients)
@@ -210,53 +307,97 @@ def client_process(port, scenario, data, first_client, clients, duration, queue)
     queue.put(results)
 
 
-def measure(port, scenario, data, duration, concurrency) -> dict:
+def measure(port, scenario, data, duration, concurrency, first_count=0) -> dict:
+    """One slice of a load: its latencies, errors and the count its clients should go on from."""
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
     per_process = [concurrency // 2, concurrency - concurrency // 2]
     processes = [
         context.Process(
             target=client_process,
-            args=(port, scenario, data, sum(per_process[:index]), clients, duration, queue),
+            args=(
+                port,
+                scenario,
+                data,
+                sum(per_process[:index]),
+                clients,
+                first_count,
+                duration,
+                queue,
+            ),
         )
         for index, clients in enumerate(per_process)
     ]
-    started = time.monotonic()
     for process in processes:
         process.start()
     results = [item for _ in processes for item in queue.get()]
     for process in processes:
         process.join()
-    elapsed = time.monotonic() - started
-    latencies = sorted(latency for latency_list, _ in results for latency in latency_list)
-    errors = sum(errors for _, errors in results)
     return {
-        "rps": len(latencies) / elapsed,
-        "p50": statistics.quantiles(latencies, n=100)[49] * 1000 if latencies else float("nan"),
-        "p99": statistics.quantiles(latencies, n=100)[98] * 1000 if latencies else float("nan"),
-        "requests": len(latencies),
-        "errors": errors,
+        "latencies": [latency for latencies, _, _ in results for latency in latencies],
+        "errors": sum(errors for _, errors, _ in results),
+        "next_count": max(count for _, _, count in results),
+        "seconds": duration,
     }
 
 
-def checkout_overhead_p50(data: dict, samples: int = 200) -> tuple[float, float]:
-    """p50 of a whole checkout request, and of it minus the time spent waiting for Stripe."""
+def measure_interleaved(ports, data, duration, concurrency, rounds) -> dict:
+    """Every load in turn, `rounds` times over, each slice duration / rounds long: other work on
+    a shared machine comes and goes, and this way it weighs on every load alike."""
+    slices = {scenario.name: [] for scenario in SCENARIOS}
+    next_count = dict.fromkeys(slices, 0)
+    for _ in range(rounds):
+        for scenario in SCENARIOS:
+            measured = measure(
+                ports[scenario.server],
+                scenario.name,
+                data,
+                duration / rounds,
+                concurrency,
+                next_count[scenario.name],
+            )
+            next_count[scenario.name] = measured["next_count"]
+            slices[scenario.name].append(measured)
+    figures = {}
+    for name, measured in slices.items():
+        latencies = sorted(latency for item in measured for latency in item["latencies"])
+        quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else None
+        figures[name] = {
+            "rps": len(latencies) / sum(item["seconds"] for item in measured),
+            "p50": quantiles[49] * 1000 if quantiles else float("nan"),
+            "p99": quantiles[98] * 1000 if quantiles else float("nan"),
+            "requests": len(latencies),
+            "errors": sum(item["errors"] for item in measured),
+        }
+    return figures
+
+
+def checkout_overhead_p50(data: dict, samples: int = 200) -> dict:
+    """Medians, one request at a time, of a whole checkout request and of the time inside
+    create_checkout, each with and without the time spent waiting for Stripe."""
     from django.test import Client
 
-    from orders import stripe_gateway
+    from orders import checkout, stripe_gateway
 
-    create = stripe_gateway.create_checkout_session
-    stripe_time = []
+    create_session, create_checkout = (
+        stripe_gateway.create_checkout_session,
+        checkout.create_checkout,
+    )
+    stripe_time, service_time = [], []
 
-    def timed_create(*args, **kwargs):
-        started = time.perf_counter()
-        try:
-            return create(*args, **kwargs)
-        finally:
-            stripe_time.append(time.perf_counter() - started)
+    def timed(function, spent):
+        def call(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent.append(time.perf_counter() - started)
 
-    stripe_gateway.create_checkout_session = timed_create
-    totals, overheads = [], []
+        return call
+
+    stripe_gateway.create_checkout_session = timed(create_session, stripe_time)
+    checkout.create_checkout = timed(create_checkout, service_time)
+    totals, request_overheads, service_overheads = [], [], []
     try:
         for index in range(samples):
             method, path, body, headers = request_for(
@@ -269,15 +410,23 @@ def checkout_overhead_p50(data: dict, samples: int = 200) -> tuple[float, float]
             started = time.perf_counter()
             client.post(path, HTTP_X_CSRFTOKEN=headers["X-CSRFToken"])
             total = time.perf_counter() - started
+            waited = stripe_time.pop()
             totals.append(total)
-            overheads.append(total - stripe_time.pop())
+            request_overheads.append(total - waited)
+            service_overheads.append(service_time.pop() - waited)
     finally:
-        stripe_gateway.create_checkout_session = create
-    return statistics.median(totals) * 1000, statistics.median(overheads) * 1000
+        stripe_gateway.create_checkout_session = create_session
+        checkout.create_checkout = create_checkout
+    return {
+        "request": statistics.median(totals) * 1000,
+        "request overhead": statistics.median(request_overheads) * 1000,
+        "service overhead": statistics.median(service_overheads) * 1000,
+    }
 
 
 def queries_per_request(data) -> dict:
-    """SQL queries for one request of each scenario, through Django's test client."""
+    """SQL statements for one request of each of the shop's scenarios, through Django's test
+    client (transaction control included)."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -292,37 +441,31 @@ def queries_per_request(data) -> dict:
 
     counts = {}
     for scenario in SCENARIOS:
-        send(Client(), *request_for(scenario, data, client_id=99998, count=0))
+        if scenario.server != "shop":
+            continue
+        send(Client(), *request_for(scenario.name, data, client_id=99998, count=0))
         with CaptureQueriesContext(connection) as captured:
-            send(Client(), *request_for(scenario, data, client_id=99999, count=0))
-        counts[scenario] = len(captured)
+            send(Client(), *request_for(scenario.name, data, client_id=99999, count=0))
+        counts[scenario.name] = len(captured)
     return counts
-
-
-SCENARIOS = [
-    "minimal view",
-    "home, new visitor",
-    "home, 50 past orders",
-    "add to cart",
-    "create checkout session",
-    "verified webhook",
-]
 
 
 def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=10.0)
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--gunicorn-workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--gunicorn-workers", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=5, help="slices each load is measured in")
+    parser.add_argument("--markdown", action="store_true", help="also print the README's table")
     return parser.parse_args()
 
 
-def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
+def start_gunicorn(port: int, workers: int, settings_module: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--config=config/gunicorn.conf.py"]
         + [f"--bind=127.0.0.1:{port}", f"--workers={workers}"]
         + ["--max-requests=0"],
-        env={**os.environ},
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": settings_module},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -339,21 +482,56 @@ def wait_until_listening(port: int, seconds: float = 30) -> None:
             time.sleep(0.2)
 
 
-def print_results(figures: dict, counts: dict, checkout_p50: float, overhead_p50: float) -> None:
-    ceiling = figures["minimal view"]["rps"]
+def share_and_verdict(figures: dict, scenario: Scenario) -> tuple[str, str]:
+    if scenario.reference is None:
+        return "", ""
+    share = figures[scenario.name]["rps"] / figures[scenario.reference]["rps"]
+    if scenario.target is None:
+        return f"{share:.0%} of {scenario.reference}", ""
+    verdict = "✔" if share >= scenario.target else "✘"
+    return f"{share:.0%} of {scenario.reference}", f">= {scenario.target:.0%} {verdict}"
+
+
+def checkout_verdict(checkout: dict) -> str:
+    overhead = checkout["request overhead"]
+    verdict = "✔" if overhead < CHECKOUT_OVERHEAD_TARGET_MS else "✘"
+    return f"< {CHECKOUT_OVERHEAD_TARGET_MS:.0f} ms {verdict}"
+
+
+def print_results(figures: dict, counts: dict, checkout: dict) -> None:
     print(
-        f"\n{'scenario':26} {'req/s':>8} {'of minimal':>10} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'queries':>8} {'errors':>7}"
+        f"\n{'load':26} {'req/s':>7} {'share of reference':>34} {'target':>9} "
+        f"{'p50 ms':>7} {'p99 ms':>7} {'SQL':>4} {'errors':>6}"
     )
-    for scenario, figure in figures.items():
+    for scenario in SCENARIOS:
+        figure = figures[scenario.name]
+        share, target = share_and_verdict(figures, scenario)
         print(
-            f"{scenario:26} {figure['rps']:8.0f} {figure['rps'] / ceiling:10.0%} "
-            f"{figure['p50']:8.1f} {figure['p99']:8.1f} {counts[scenario]:8d} {figure['errors']:7d}"
+            f"{scenario.name:26} {figure['rps']:7.0f} {share:>34} {target:>9} "
+            f"{figure['p50']:7.1f} {figure['p99']:7.1f} "
+            f"{counts.get(scenario.name, '-'):>4} {figure['errors']:6d}"
         )
     print(
-        f"\ncheckout creation, one request at a time: p50 {checkout_p50:.1f} ms, of which "
-        f"{checkout_p50 - overhead_p50:.1f} ms waiting for the emulator; shop overhead p50 "
-        f"{overhead_p50:.1f} ms"
+        f"\ncheckout creation, one request at a time: p50 {checkout['request']:.1f} ms; "
+        f"without the time waiting for the emulator, the request p50 "
+        f"{checkout['request overhead']:.1f} ms (target {checkout_verdict(checkout)}), "
+        f"of which inside create_checkout {checkout['service overhead']:.1f} ms"
+    )
+
+
+def print_markdown(figures: dict, counts: dict, checkout: dict) -> None:
+    print("\n| load | req/s | share of its reference | target | p50 ms | p99 ms | SQL |")
+    print("|---|---:|---|---|---:|---:|---:|")
+    for scenario in SCENARIOS:
+        figure = figures[scenario.name]
+        share, target = share_and_verdict(figures, scenario)
+        print(
+            f"| {DESCRIPTIONS[scenario.name]} | {figure['rps']:.0f} | {share} | {target} | "
+            f"{figure['p50']:.1f} | {figure['p99']:.1f} | {counts.get(scenario.name, '')} |"
+        )
+    print(
+        f"| checkout creation without Stripe's time, one at a time | | "
+        f"p50 {checkout['request overhead']:.1f} ms | {checkout_verdict(checkout)} | | | |"
     )
 
 
@@ -371,28 +549,37 @@ def main() -> int:
     data["clients"] = arguments.concurrency
     counts = queries_per_request(data)
 
-    port = free_port()
-    server = start_gunicorn(port, arguments.gunicorn_workers)
+    ports = {"shop": free_port(), "floor": free_port()}
+    servers = [
+        start_gunicorn(ports["shop"], arguments.gunicorn_workers, "bench.settings"),
+        start_gunicorn(ports["floor"], arguments.gunicorn_workers, "bench.floor_settings"),
+    ]
     try:
-        wait_until_listening(port)
+        for port in ports.values():
+            wait_until_listening(port)
         print(
-            f"gunicorn (config/gunicorn.conf.py): {arguments.gunicorn_workers} sync workers on "
-            f"127.0.0.1:{port}; "
-            f"{arguments.concurrency} clients; {arguments.duration:.0f} s per scenario; "
-            f"{os.cpu_count()} cores"
+            f"two gunicorns (config/gunicorn.conf.py), shop and floors, "
+            f"{arguments.gunicorn_workers}"
+            f" sync workers each; {arguments.concurrency} clients; {arguments.duration:.0f} s per "
+            f"load in {arguments.rounds} interleaved slices; {os.cpu_count()} cores; "
+            f"synchronous_commit {data['synchronous_commit']}"
         )
-        measure(port, "minimal view", data, 2, arguments.concurrency)
-        figures = {
-            scenario: measure(port, scenario, data, arguments.duration, arguments.concurrency)
-            for scenario in SCENARIOS
-        }
-        checkout_p50, overhead_p50 = checkout_overhead_p50(data)
+        for scenario in ("bare view", "minimal view"):
+            server = next(item.server for item in SCENARIOS if item.name == scenario)
+            measure(ports[server], scenario, data, 2, arguments.concurrency)
+        figures = measure_interleaved(
+            ports, data, arguments.duration, arguments.concurrency, arguments.rounds
+        )
+        checkout = checkout_overhead_p50(data)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
         emulator.stop()
 
-    print_results(figures, counts, checkout_p50, overhead_p50)
+    print_results(figures, counts, checkout)
+    if arguments.markdown:
+        print_markdown(figures, counts, checkout)
     return 0
 
 

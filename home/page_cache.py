@@ -15,6 +15,7 @@ anonymous visitors while no page in the site has a view restriction.
 import functools
 import re
 import secrets
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
@@ -22,11 +23,14 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
-from django.template.loader import render_to_string
+from django.template import RequestContext
+from django.template.loader import get_template
 from django.utils.cache import patch_vary_headers
 from wagtail.images.models import AbstractImage, AbstractRendition
 from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.signals import page_published, page_unpublished, published, unpublished
+
+from orders.shoppers import COOKIE_NAME as SHOPPER_COOKIE_NAME
 
 VERSION_KEY = "page-cache:version"
 CSRF_PLACEHOLDER = "__csrf_token_placeholder__"
@@ -39,35 +43,64 @@ def personal_marker(template_name: str) -> str:
 
 
 def fill_personal_parts(request, html: str) -> str:
-    return PERSONAL_MARKER.sub(lambda match: render_to_string(match[1], request=request), html)
+    """Render each marked part in its place, with one context: the context processors run once."""
+    parts = {name: get_template(name).template for name in set(PERSONAL_MARKER.findall(html))}
+    if not parts:
+        return html
+    context = RequestContext(request)
+    with context.bind_template(next(iter(parts.values()))):
+        rendered = {name: template.render(context) for name, template in parts.items()}
+    return PERSONAL_MARKER.sub(lambda match: rendered[match[1]], html)
 
 
 class PageCacheMiddleware:
+    """Looks a page up only once the URL is known to be a CMS page's, and stores it on the way
+    out; any other URL costs the cache nothing."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if not self._cacheable_request(request):
-            return self.get_response(request)
-        key = self._key(request)
-        if key is None:
-            return self.get_response(request)
-        stored = cache.get(key)
-        if stored is not None:
-            html = stored.replace(CSRF_PLACEHOLDER, get_token(request))
-            response = HttpResponse(fill_personal_parts(request, html))
-        else:
-            request.page_cache_filling = True
-            response = self.get_response(request)
-            if response.streaming or not response.get("Content-Type", "").startswith("text/html"):
-                return response
-            html = response.content.decode()
-            if self._storable(request, response):
-                page = CSRF_FIELD.sub(rf"\g<1>{CSRF_PLACEHOLDER}\g<2>", html)
-                cache.set(key, page, settings.SHOP_PAGE_CACHE_SECONDS)
-            response.content = fill_personal_parts(request, html)
+        response = self.get_response(request)
+        filling = getattr(request, "page_cache_filling", None)
+        if filling is None:
+            return response
+        if response.streaming or not response.get("Content-Type", "").startswith("text/html"):
+            return response
+        html = response.content.decode()
+        filled = fill_personal_parts(request, html)
+        if self._storable(request, response):
+            page = CSRF_FIELD.sub(
+                rf"\g<1>{CSRF_PLACEHOLDER}\g<2>", filled if filling.first_visit else html
+            )
+            cache.set(filling.key, (filling.version, page), settings.SHOP_PAGE_CACHE_SECONDS)
+        response.content = filled
         patch_vary_headers(response, ["Cookie"])
         return response
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.resolver_match.url_name != "wagtail_serve" or not self._cacheable_request(
+            request
+        ):
+            return None
+        first_visit = _is_first_visit(request)
+        key = f"page-cache:{request.get_host()}:{request.path}"
+        if first_visit:
+            key += ":first-visit"
+        # One round trip asks for the version and the page together.
+        found = cache.get_many([VERSION_KEY, key])
+        version = found.get(VERSION_KEY) or _start_version()
+        if version is None:
+            # The cache is out: a page stored without a version could never be retired.
+            return None
+        stored = found.get(key)
+        if stored is not None and stored[0] == version:
+            html = stored[1].replace(CSRF_PLACEHOLDER, get_token(request))
+            response = HttpResponse(html if first_visit else fill_personal_parts(request, html))
+            patch_vary_headers(response, ["Cookie"])
+            return response
+        request.page_cache_filling = Filling(key, version, first_visit)
+        return None
 
     @staticmethod
     def _cacheable_request(request) -> bool:
@@ -76,7 +109,6 @@ class PageCacheMiddleware:
             or request.method != "GET"
             or request.META.get("QUERY_STRING")
             or request.COOKIES.get("messages")
-            or request.path.startswith("/admin/")
         ):
             return False
         if settings.SESSION_COOKIE_NAME not in request.COOKIES:
@@ -88,27 +120,37 @@ class PageCacheMiddleware:
 
     @staticmethod
     def _storable(request, response) -> bool:
-        match = getattr(request, "resolver_match", None)
         return (
-            match is not None
-            and match.url_name == "wagtail_serve"
-            and response.status_code == 200
+            response.status_code == 200
             and not response.cookies
             and "private" not in response.get("Cache-Control", "")
             and not request.user.is_authenticated
             and not PageViewRestriction.objects.exists()
         )
 
-    @staticmethod
-    def _key(request) -> str | None:
-        """None while the cache is out: a page stored without a version could never be retired."""
-        version = cache.get(VERSION_KEY)
-        if version is None:
-            cache.add(VERSION_KEY, secrets.token_hex(8), None)
-            version = cache.get(VERSION_KEY)
-        if version is None:
-            return None
-        return f"page-cache:{version}:{request.get_host()}:{request.path}"
+
+@dataclass(frozen=True)
+class Filling:
+    """Where a page rendered for this request is stored, and the version it is stored under."""
+
+    key: str
+    version: str
+    # Stored with its personal parts filled in, as every browser on its first visit sees them.
+    first_visit: bool
+
+
+def _is_first_visit(request) -> bool:
+    """A browser with neither a session nor a shopper id: no account, no cart, no orders, so its
+    personal parts are the same as every other such browser's."""
+    return settings.SESSION_COOKIE_NAME not in request.COOKIES and (
+        SHOPPER_COOKIE_NAME not in request.COOKIES
+    )
+
+
+def _start_version() -> str | None:
+    """The version after the cache lost it (or never had it); None while the cache is out."""
+    cache.add(VERSION_KEY, secrets.token_hex(8), None)
+    return cache.get(VERSION_KEY)
 
 
 def forget_cached_pages() -> None:

@@ -216,12 +216,17 @@ def _ensure_stripe_session(order: Order, lines: list[CartLine], urls: CheckoutUr
         raise CheckoutUnavailable(
             "We could not start the payment. Your cart is saved; please try again in a minute."
         ) from error
-    Order.objects.filter(pk=order.pk, stripe_checkout_session_id__isnull=True).update(
-        stripe_checkout_session_id=session.id,
-        stripe_checkout_url=session.url,
-        updated_at=timezone.now(),
-    )
-    order.refresh_from_db()
+    opened = {
+        "stripe_checkout_session_id": session.id,
+        "stripe_checkout_url": session.url,
+        "updated_at": timezone.now(),
+    }
+    if Order.objects.filter(pk=order.pk, stripe_checkout_session_id__isnull=True).update(**opened):
+        for field, value in opened.items():
+            setattr(order, field, value)
+    else:
+        # A double click's other request stored its session first: the order shows that one.
+        order.refresh_from_db()
     logger.info(
         "Checkout Session %s opened for order %s",
         session.id,

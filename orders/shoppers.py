@@ -12,7 +12,6 @@ whichever of them wins.
 import base64
 import re
 import secrets
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -29,12 +28,25 @@ SHOPPER_ID = re.compile(r"^[A-Za-z0-9_-]{32}$")
 SHOPPER_SESSION_KEY = "shopper_id"
 # Owner keys of anonymous orders have always had this prefix; past orders keep matching.
 ANONYMOUS_PREFIX = "session:"
+REDIRECTS = {301, 302, 303, 307, 308}
 
 
-@dataclass(frozen=True)
 class Shopper:
-    id: str
-    from_browser: bool
+    """The browser's shopper id; remembers whether the shop asked for it while answering."""
+
+    def __init__(self, shopper_id: str, from_browser: bool):
+        self._id = shopper_id
+        self.from_browser = from_browser
+        self.asked_for = False
+
+    @property
+    def id(self) -> str:
+        self.asked_for = True
+        return self._id
+
+    def is_new_to(self, sent: str) -> bool:
+        """Whether the browser, which sent `sent`, has yet to be told this id."""
+        return self._id != sent
 
 
 class ShopperCookieMiddleware:
@@ -51,7 +63,8 @@ class ShopperCookieMiddleware:
         else:
             request.shopper = Shopper(_first_shopper_id(request), from_browser=False)
         response = self.get_response(request)
-        if request.shopper.id != sent:
+        shopper = request.shopper
+        if shopper.is_new_to(sent) and (shopper.asked_for or _reaches_a_browser(response)):
             response.set_cookie(
                 COOKIE_NAME,
                 request.shopper.id,
@@ -63,6 +76,14 @@ class ShopperCookieMiddleware:
             # A shared cache must never hand one browser's id to the next.
             patch_cache_control(response, private=True)
         return response
+
+
+def _reaches_a_browser(response) -> bool:
+    """A page or a redirect, which a browser navigating the shop keeps cookies from. Other
+    answers (to Stripe, health checks, scripts) go without unless the shop used the id."""
+    return response.status_code in REDIRECTS or response.get("Content-Type", "").startswith(
+        "text/html"
+    )
 
 
 def _first_shopper_id(request) -> str:

@@ -4,11 +4,11 @@ The view has checked the signature; here each event is recorded (StripeEvent) an
 through EVENT_HANDLERS. Whatever an event needs from Stripe is asked before any row is locked.
 """
 
+import json
 import logging
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from . import payments, refunds, stripe_gateway
@@ -19,28 +19,40 @@ logger = logging.getLogger(__name__)
 
 
 def handle_webhook_event(event: dict) -> StripeEvent:
-    """Apply a verified Stripe event once, however many times it is delivered."""
+    """Apply a verified Stripe event once, however many times it is delivered.
+
+    Inside its transaction, a repeat of an event already applied costs the one statement that
+    records the delivery; a first delivery adds its handler's statements (a payment: lock and
+    update the order) and one UPDATE of the record.
+    """
     lookup = _look_up_at_stripe(event)
-    stripe_event_id = StripeEvent.storable_id(event["id"])
     with transaction.atomic():
         # A concurrent delivery of the same event waits here until the first one commits.
-        StripeEvent.objects.bulk_create(
-            [
-                StripeEvent(
-                    stripe_event_id=stripe_event_id,
-                    type=StripeEvent.storable_type(event["type"]),
-                    payload=event,
-                    outcome=StripeEvent.Outcome.FAILED,
-                )
-            ],
-            ignore_conflicts=True,
-        )
-        record = StripeEvent.objects.select_for_update().get(stripe_event_id=stripe_event_id)
-        if record.processed_at is not None:
-            StripeEvent.objects.filter(pk=record.pk).update(delivery_count=F("delivery_count") + 1)
-            if record.outcome != StripeEvent.Outcome.FAILED:
-                return record
+        record = _record_delivery(event)
+        if record.delivery_count > 1 and record.outcome != StripeEvent.Outcome.FAILED:
+            return record
         return _process_event(record, event, lookup)
+
+
+def _record_delivery(event: dict) -> StripeEvent:
+    """Store a first delivery (as failed until processed) or count a repeat, in one statement
+    that locks the event's row until the transaction ends."""
+    table = StripeEvent._meta.db_table
+    recorded = StripeEvent.objects.raw(
+        f"INSERT INTO {table} "
+        "(stripe_event_id, type, payload, outcome, detail, received_at, delivery_count) "
+        "VALUES (%s, %s, %s::jsonb, %s, '', %s, 1) "
+        f"ON CONFLICT (stripe_event_id) DO UPDATE SET delivery_count = {table}.delivery_count + 1 "
+        "RETURNING *",
+        [
+            StripeEvent.storable_id(event["id"]),
+            StripeEvent.storable_type(event["type"]),
+            json.dumps(event),
+            StripeEvent.Outcome.FAILED,
+            timezone.now(),
+        ],
+    )
+    return list(recorded)[0]
 
 
 def replay_event(record: StripeEvent) -> StripeEvent:

@@ -1,0 +1,62 @@
+"""What a webhook delivery costs the database, pinned in statements.
+
+Counted: the statements a delivery sends before its transaction commits, leaving out
+transaction control (BEGIN, COMMIT, SAVEPOINT, RELEASE SAVEPOINT, ROLLBACK TO SAVEPOINT).
+Work the shop does after the commit (the confirmation email, for a payment) is not counted.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from orders.models import Order, StripeEvent
+from orders.tests.factories import make_order, session_object
+from orders.tests.helpers import post_webhook
+from stripe_emulator import objects
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+REPEATED_EVENT = 1
+FIRST_DELIVERY_PAYING_AN_ORDER = 4
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK")
+
+
+def deliver_counting(client, event: dict) -> tuple[list[str], int]:
+    """The statements a delivery sends before it commits, and how many commits it makes."""
+    with CaptureQueriesContext(connection) as captured:
+        response = post_webhook(client, event)
+    assert response.status_code == 200, response.content
+    sent = [query["sql"] for query in captured.captured_queries]
+    commits = sent.count("COMMIT")
+    before_commit = sent[: sent.index("COMMIT")] if commits else sent
+    return [sql for sql in before_commit if not sql.startswith(TRANSACTION_CONTROL)], commits
+
+
+def test_a_repeated_event_is_acknowledged_by_one_statement_and_its_commit(client):
+    order = make_order()
+    event = objects.event("checkout.session.completed", session_object(order))
+    post_webhook(client, event)
+
+    statements, commits = deliver_counting(client, event)
+
+    assert len(statements) == REPEATED_EVENT, statements
+    assert statements[0].startswith("INSERT INTO")
+    assert commits == 1
+    record = StripeEvent.objects.get(stripe_event_id=event["id"])
+    assert record.delivery_count == 2
+    assert record.outcome == StripeEvent.Outcome.PROCESSED
+
+
+def test_a_first_delivery_pays_an_order_in_four_statements_and_its_commit(client):
+    order = make_order()
+    event = objects.event("checkout.session.completed", session_object(order))
+
+    statements, commits = deliver_counting(client, event)
+
+    # Record the event, lock the order, mark it paid, record the outcome.
+    assert len(statements) == FIRST_DELIVERY_PAYING_AN_ORDER, statements
+    assert commits >= 1
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+    record = StripeEvent.objects.get(stripe_event_id=event["id"])
+    assert (record.order, record.outcome) == (order, StripeEvent.Outcome.PROCESSED)
