@@ -78,7 +78,7 @@ DEMO_SPREAD = timedelta(days=14)
 EDITORS, SHOP_MANAGERS = "Editors", "Shop managers"
 STAFF_GROUPS = {
     EDITORS: "edit and publish products, pages and images",
-    SHOP_MANAGERS: "see orders, refund them and ship them, and set shipping rates and tax",
+    SHOP_MANAGERS: "see, refund and ship orders; set shipping rates and tax",
 }
 
 
