@@ -277,6 +277,8 @@ class ProductVariant(Orderable):
 
     class Meta(Orderable.Meta):
         verbose_name = "variant"
+        # Variants saved without a position (by code, not the editor) keep the order they were made.
+        ordering = ["sort_order", "pk"]
 
     def __str__(self):
         return f"{self.product.name} ({self.options})"

@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'verbose_name': 'variant',
-                'ordering': ['sort_order'],
+                'ordering': ['sort_order', 'pk'],
                 'abstract': False,
             },
         ),
