@@ -108,14 +108,6 @@ def test_a_delayed_payment_failing_emails_the_shopper_once(client, deliver, orde
     assert [email.reason for email in order.emails.all()] == [Reason.PAYMENT_FAILED]
 
 
-@pytest.mark.django_db
-def test_a_payment_still_processing_sends_nothing(client, deliver, order):
-    deliver(client, "checkout.session.completed", session_object(order, payment_status="unpaid"))
-
-    assert run_queued_tasks() == 0
-    assert not order.emails.exists()
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_bank_transfer_failing_at_stripe_emails_the_shopper(
     seeded_shop, stripe_emulator, live_server
