@@ -132,3 +132,25 @@ def test_send_test_refuses_a_post_without_the_csrf_token(editor):
 
     assert client.post(send_test_url("refund")).status_code == 403
     assert mail.outbox == []
+
+
+def test_email_settings_page_edits_the_texts_and_links_each_preview(client, editor):
+    site = Site.objects.get(is_default_site=True)
+    url = reverse("wagtailsettings:edit", args=["shop", "emailsettings", site.pk])
+    login(client, editor)
+
+    page = client.get(url).content.decode()
+    for reason in REASONS:
+        assert f'href="{preview_url(reason)}"' in page
+    response = client.post(
+        url,
+        {
+            "confirmation_intro": "Thank you kindly.",
+            "shipped_intro": "On its way.",
+            "refund_intro": "Refunded.",
+            "payment_failed_intro": "Declined.",
+        },
+    )
+
+    assert response.status_code == 302
+    assert "Thank you kindly." in client.get(preview_url("confirmation")).content.decode()
