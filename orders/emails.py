@@ -1,4 +1,5 @@
-"""Emails to shoppers: the order confirmation and refund notices.
+"""Emails to shoppers: the order confirmation, shipping and refund notices, and a delayed
+payment's failure. What each says is in email_content.
 
 Each email is a row of the outbox (`OrderEmail`) written in the transaction that decides it,
 with the task that sends it: a crash before the commit loses both, a crash after it loses
@@ -17,16 +18,13 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.db.models import F
-from django.template.loader import render_to_string
 from django.utils import timezone
-from wagtail.models import Site
 
 from background import engine
-from shop.models import ShopSettings
 
-from . import tasks
+from . import email_content, tasks
+from .email_content import EmailContent
 from .models import Order, OrderEmail
-from .money import from_cents
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +46,18 @@ def queue_refund_notice(order: Order, refunded_cents: int) -> None:
     """Put in the outbox an email about what Stripe has refunded so far (cents), in the
     caller's transaction; once per refunded amount."""
     _queue(order, Reason.REFUND, key=str(refunded_cents))
+
+
+def queue_shipped(order: Order) -> None:
+    """Put the news that the order is on its way in the outbox, in the caller's transaction;
+    once per order."""
+    _queue(order, Reason.SHIPPED)
+
+
+def queue_payment_failed(order: Order) -> None:
+    """Put the news that a delayed payment failed in the outbox, in the caller's transaction;
+    once per order."""
+    _queue(order, Reason.PAYMENT_FAILED)
 
 
 def _queue(order: Order, reason: str, key: str = "") -> None:
@@ -189,8 +199,9 @@ def _why_not_send(email: OrderEmail) -> str:
     order = email.order
     if not order.customer_email:
         return "The order has no email address."
-    if email.reason == Reason.CONFIRMATION and order.status != Order.Status.PAID:
-        # Refunded in the same breath (a refund event arriving before the payment's own).
+    if email.reason in (Reason.CONFIRMATION, Reason.SHIPPED) and order.status != Order.Status.PAID:
+        # Refunded in the same breath (a refund event arriving before the payment's own, or
+        # a refund in full moments after the parcel was handed over).
         return f"The order was {order.get_status_display().lower()} before it went out."
     return ""
 
@@ -202,52 +213,22 @@ def message_id(email: OrderEmail) -> str:
 
 
 def _message(email: OrderEmail) -> EmailMultiAlternatives:
-    order = email.order
-    if email.reason == Reason.CONFIRMATION:
-        subject = f"Your order {order.reference} is confirmed"
-        context = {"order": order, "site_url": settings.WAGTAILADMIN_BASE_URL}
-        body, html = render_to_string("orders/email/confirmation.txt", context), None
-    else:
-        context = _refund_context(email)
-        subject = (
-            f"Your order {order.reference} has been refunded"
-            if context["fully_refunded"]
-            else f"A refund on your order {order.reference}"
-        )
-        body = render_to_string("orders/email/refund.txt", context)
-        html = render_to_string("orders/email/refund.html", context)
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[order.customer_email],
-        headers={"Message-ID": message_id(email)},
+    content = email_content.for_email(email)
+    return multipart(
+        content, to=email.order.customer_email, headers={"Message-ID": message_id(email)}
     )
-    if html:
-        message.attach_alternative(html, "text/html")
+
+
+def multipart(
+    content: EmailContent, *, to: str, headers: dict | None = None
+) -> EmailMultiAlternatives:
+    """The email as a plain-text message with its HTML as the alternative."""
+    message = EmailMultiAlternatives(
+        subject=content.subject,
+        body=content.text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+        headers=headers,
+    )
+    message.attach_alternative(content.html, "text/html")
     return message
-
-
-def _refund_context(email: OrderEmail) -> dict:
-    order = email.order
-    refunded_cents = int(email.key)
-    # The amount of the refund email before this one: refunds only ever grow.
-    earlier = [
-        int(key)
-        for key in order.emails.filter(reason=Reason.REFUND).values_list("key", flat=True)
-        if int(key) < refunded_cents
-    ]
-    notified_before = max(earlier, default=0)
-    # Refunds are recorded only on charges in the order's currency, so the charge is known.
-    charged_cents = order.charged_cents
-    return {
-        "order": order,
-        "this_refund": from_cents(refunded_cents - notified_before),
-        "refunded_so_far": from_cents(refunded_cents),
-        "charged": from_cents(charged_cents),
-        "fully_refunded": refunded_cents >= charged_cents,
-        "shop_settings": ShopSettings.cached_for_site(
-            Site.objects.filter(is_default_site=True).first()
-        ),
-        "site_url": settings.WAGTAILADMIN_BASE_URL,
-    }

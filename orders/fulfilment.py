@@ -1,13 +1,14 @@
 """Staff sending orders out: marking them shipped or delivered, and their internal notes.
 
 Each move is one conditional UPDATE recorded with its event in the same transaction, so two
-people shipping the same order at once record one shipment.
+people shipping the same order at once record one shipment, and the shopper gets one email.
 """
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from . import emails
 from .models import Order, OrderEvent
 
 FulfilmentStatus = Order.FulfilmentStatus
@@ -50,6 +51,7 @@ def mark_shipped(
         )
         if moved:
             OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.SHIPPED, author=by)
+            emails.queue_shipped(order)
     order.refresh_from_db()
     if not moved:
         raise FulfilmentError(order.why_not_shippable() or "This order cannot be shipped.")

@@ -69,6 +69,9 @@ def apply_checkout_session(session: CheckoutSession, stripe_event_id: str | None
         if moved and target == Status.PAID:
             _record_charge(order, session, stripe_event_id)
             emails.queue_confirmation(order)
+        elif moved and target == Status.FAILED:
+            # Only a delayed payment (a bank transfer or debit) fails after checkout.
+            emails.queue_payment_failed(order)
         if changes or moved:
             order.save()
     return order

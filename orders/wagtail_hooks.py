@@ -11,6 +11,7 @@ from wagtail.permissions import policy_registry, register_permission_policy
 
 from shop.money import format_money
 
+from . import email_views
 from .admin_views import (
     OrderIndexView,
     OrderInspectView,
@@ -312,3 +313,15 @@ def register_funnel_report_menu_item():
         icon_name="arrow-down",
         order=120,
     )
+
+
+@hooks.register("register_admin_urls")
+def register_email_preview_urls():
+    return [
+        path("shop-emails/<str:reason>/", email_views.preview, name="shop_email_preview"),
+        path(
+            "shop-emails/<str:reason>/send-test/",
+            email_views.send_test,
+            name="shop_email_send_test",
+        ),
+    ]

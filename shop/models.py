@@ -3,7 +3,7 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.core.cache import cache
 from django.db import models
-from wagtail.admin.panels import FieldPanel
+from wagtail.admin.panels import FieldPanel, HelpPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.models import Site
 
@@ -66,3 +66,55 @@ class ShopSettings(BaseSiteSetting):
 
 def cache_key(site_id: int) -> str:
     return f"shop-settings:{site_id}"
+
+
+@register_setting(icon="mail")
+class EmailSettings(BaseSiteSetting):
+    """The opening words of each email to shoppers; the order's facts follow them."""
+
+    confirmation_intro = models.TextField(
+        "order confirmed",
+        default="Thank you for your order! Your payment has gone through and we are getting "
+        "your order ready.",
+        help_text="Opens the email sent when an order is paid.",
+    )
+    shipped_intro = models.TextField(
+        "order shipped",
+        default="Good news: your order is on its way.",
+        help_text="Opens the email sent when staff mark an order shipped; the carrier and "
+        "tracking follow.",
+    )
+    refund_intro = models.TextField(
+        "refund",
+        default="We have refunded money on your order.",
+        help_text="Opens the email sent for each refund; the amounts follow.",
+    )
+    payment_failed_intro = models.TextField(
+        "payment failed",
+        default="Your payment for this order did not go through, so the order is cancelled and "
+        "nothing will be sent. You have not been charged.",
+        help_text="Opens the email sent when a delayed payment (a bank transfer or debit) "
+        "fails after checkout.",
+    )
+
+    panels = [
+        HelpPanel(template="shop/admin/email_settings_help.html"),
+        FieldPanel("confirmation_intro"),
+        FieldPanel("shipped_intro"),
+        FieldPanel("refund_intro"),
+        FieldPanel("payment_failed_intro"),
+    ]
+
+    class Meta:
+        verbose_name = "email settings"
+        verbose_name_plural = "email settings"
+
+    @classmethod
+    def for_default_site(cls) -> "EmailSettings":
+        """The default site's saved settings, or unsaved defaults; never written on reads."""
+        site = Site.objects.filter(is_default_site=True).first()
+        saved = cls.base_queryset().filter(site=site).first() if site else None
+        return saved or cls(site=site)
+
+    def intro_for(self, reason: str) -> str:
+        return getattr(self, f"{reason}_intro")
