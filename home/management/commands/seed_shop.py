@@ -4,10 +4,12 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from wagtail.coreutils import get_supported_content_language_variant
+from wagtail.images import get_image_model
 from wagtail.models import (
     Collection,
     GroupCollectionPermission,
@@ -17,7 +19,7 @@ from wagtail.models import (
     Site,
 )
 
-from home.models import HomePage
+from home.models import CategoryPage, HomePage, ProductIndexPage
 from orders.models import (
     DEMO_CHECKOUT_SESSION_PREFIX,
     Order,
@@ -26,8 +28,8 @@ from orders.models import (
     new_reference,
 )
 from orders.money import to_cents
-from products.models import Product
-from products.seed import STARTER_PRODUCTS
+from products.models import Product, ProductImage
+from products.seed import DEMO_CATEGORIES, DEMO_PICTURES, STARTER_PRODUCTS, demo_picture
 from stripe_emulator import objects
 
 EDITOR_MODEL_PERMISSIONS = [
@@ -92,13 +94,21 @@ class Command(BaseCommand):
             "states, for trying the admin. They use fake cs_test_demo_... Stripe ids, so "
             "never run this against a shop with real orders.",
         )
+        parser.add_argument(
+            "--without-pictures",
+            action="store_true",
+            help="Leave starter products without the demo pictures otherwise drawn for them.",
+        )
 
     @transaction.atomic
-    def handle(self, *args, demo_orders, **options):
+    def handle(self, *args, demo_orders, without_pictures, **options):
         if demo_orders < 0:
             raise CommandError("--demo-orders takes a number of orders, 0 or more.")
         created_products = self.seed_products()
         home = self.seed_home_page()
+        self.seed_catalogue(home)
+        if not without_pictures:
+            self.seed_pictures()
         self.seed_groups(home)
         created_orders = self.seed_demo_orders(demo_orders) if demo_orders else 0
         self.stdout.write(
@@ -173,6 +183,51 @@ class Command(BaseCommand):
         for page in welcome_pages:
             page.delete()
         return home
+
+    @staticmethod
+    def seed_catalogue(home: HomePage) -> None:
+        """A "Shop" page listing every product and the demo categories under it, made once."""
+        index = ProductIndexPage.objects.first()
+        if index is None:
+            index = ProductIndexPage(
+                title="Shop",
+                slug="shop",
+                show_in_menus=True,
+                intro="<p>Everything we sell, in one place.</p>",
+            )
+            home.add_child(instance=index)
+            index.save_revision().publish()
+        for fields in DEMO_CATEGORIES:
+            if CategoryPage.objects.filter(slug=fields["slug"]).exists():
+                continue
+            category = CategoryPage(
+                title=fields["title"], slug=fields["slug"], intro=fields["intro"]
+            )
+            index.add_child(instance=category)
+            category.save_revision().publish()
+            for product in Product.objects.filter(slug__in=fields["products"]):
+                product.categories.add(category)
+                product.save_revision().publish()
+
+    @staticmethod
+    def seed_pictures() -> None:
+        """Demo pictures for the starter products that have none, drawn here, not downloaded."""
+        for product in Product.objects.filter(slug__in=DEMO_PICTURES, image__isnull=True):
+            pictures = [
+                get_image_model().objects.create(
+                    title=title,
+                    file=ContentFile(
+                        demo_picture(product.name[:1], background, accent),
+                        name=f"{product.slug}-{number}.png",
+                    ),
+                )
+                for number, (title, background, accent) in enumerate(
+                    DEMO_PICTURES[product.slug], start=1
+                )
+            ]
+            product.image = pictures[0]
+            product.gallery_images.set(ProductImage(image=picture) for picture in pictures[1:])
+            product.save_revision().publish()
 
     @staticmethod
     def wagtail_root() -> Page:
