@@ -2,10 +2,8 @@ from django.utils.functional import SimpleLazyObject
 from wagtail.models import Page, Site
 
 
-def current_marker(path: str, url: str | None) -> str:
+def current_marker(path: str, url: str) -> str:
     """aria-current for a menu link: "page" on the page itself, "true" anywhere inside it."""
-    if not url:
-        return ""
     if path == url:
         return "page"
     return "true" if url.endswith("/") and path.startswith(url) else ""
@@ -26,7 +24,10 @@ def menu_pages(request):
             .order_by("path")
         )
         for page in pages:
-            page.menu_current = current_marker(request.path, page.get_url(request))
+            # From the page's path under the site's root: the same address Wagtail gives it,
+            # without asking for every site's root paths.
+            page.menu_url = "/" + page.url_path[len(root.url_path) :]
+            page.menu_current = current_marker(request.path, page.menu_url)
         return pages
 
     return SimpleLazyObject(load)

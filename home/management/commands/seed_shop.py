@@ -108,13 +108,13 @@ class Command(BaseCommand):
         home = self.seed_home_page()
         self.seed_catalogue(home)
         if not without_pictures:
-            self.seed_pictures()
+            self.seed_pictures(created_products)
         self.seed_groups(home)
         created_orders = self.seed_demo_orders(demo_orders) if demo_orders else 0
         self.stdout.write(
             self.style.SUCCESS(
                 f"Shop ready: {Product.objects.live().count()} live products "
-                f"({created_products} new), home page '{home.title}'."
+                f"({len(created_products)} new), home page '{home.title}'."
             )
         )
         if demo_orders:
@@ -133,15 +133,15 @@ class Command(BaseCommand):
             "Users, choose the person (or Add a user) and tick the group under Roles."
         )
 
-    def seed_products(self) -> int:
-        created = 0
+    def seed_products(self) -> list[Product]:
+        created = []
         for fields in STARTER_PRODUCTS:
             if Product.objects.filter(slug=fields["slug"]).exists():
                 continue
             product = Product(**fields, live=False)
             product.save()
             product.save_revision().publish()
-            created += 1
+            created.append(product)
         return created
 
     def seed_home_page(self) -> HomePage:
@@ -210,9 +210,11 @@ class Command(BaseCommand):
                 product.save_revision().publish()
 
     @staticmethod
-    def seed_pictures() -> None:
-        """Demo pictures for the starter products that have none, drawn here, not downloaded."""
-        for product in Product.objects.filter(slug__in=DEMO_PICTURES, image__isnull=True):
+    def seed_pictures(products: list[Product]) -> None:
+        """Demo pictures for starter products made just now, drawn here, not downloaded."""
+        for product in Product.objects.filter(
+            pk__in=[product.pk for product in products], slug__in=DEMO_PICTURES
+        ):
             pictures = [
                 get_image_model().objects.create(
                     title=title,
