@@ -5,7 +5,10 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
+from django.dispatch import receiver
 from wagtail.search.backends import get_search_backend
+from wagtail.search.index import insert_or_update_object
+from wagtail.signals import page_published, published
 
 from .images import with_card_images
 from .listing import PAGE_SIZE
@@ -57,3 +60,20 @@ def suggest_products(raw_query: str, *, limit: int) -> list[Product]:
     if not terms:
         return []
     return list(get_search_backend().autocomplete(terms, Product.objects.live())[:limit])
+
+
+@receiver(published)
+def index_published_product(sender, instance, **kwargs):
+    """Index a product again once publishing has saved its categories too: the save that
+    indexes it first runs before a clusterable model writes its many-to-many rows."""
+    if isinstance(instance, Product):
+        insert_or_update_object(instance)
+
+
+@receiver(page_published)
+def index_products_of_a_renamed_category(sender, instance, **kwargs):
+    from home.models import CategoryPage
+
+    if isinstance(instance, CategoryPage):
+        for product in instance.products.all():
+            insert_or_update_object(product)
