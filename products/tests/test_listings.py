@@ -42,8 +42,8 @@ def test_a_product_in_two_categories_is_listed_on_both(client, catalogue):
 def test_the_product_index_sorts_by_price_both_ways_and_by_newest(client, catalogue):
     url = catalogue["index"].url
     by_price = listed_names(client.get(url, {"sort": "price"}))
-    assert by_price.index("Desk Lamp") < by_price.index("Floor Lamp") < by_price.index(
-        "Reading Chair"
+    assert (
+        by_price.index("Desk Lamp") < by_price.index("Floor Lamp") < by_price.index("Reading Chair")
     )
     assert listed_names(client.get(url, {"sort": "price-desc"}))[0] == "Smart Fitness Watch"
     assert listed_names(client.get(url, {"sort": "newest"}))[0] == "Reading Chair"
@@ -109,9 +109,7 @@ def test_an_expired_product_leaves_listings_before_the_scheduler_unpublishes_it(
     assert client.get(product.get_absolute_url()).status_code == 404
 
 
-def test_category_pages_have_breadcrumbs_and_the_menu_marks_where_the_shopper_is(
-    client, catalogue
-):
+def test_category_pages_have_breadcrumbs_and_the_menu_marks_where_the_shopper_is(client, catalogue):
     index = catalogue["index"]
     index.show_in_menus = True
     index.save_revision().publish()
