@@ -4,6 +4,23 @@ import django.db.models.deletion
 import modelcluster.fields
 from django.db import migrations, models
 
+# Wagtail's PostgreSQL search matches `title || body` against the query; without an index on
+# that expression every search reads the whole index table.
+SEARCH_INDEX_NAME = "wagtailsearch_indexentry_title_body_gin"
+
+
+def add_search_index(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(
+            f"CREATE INDEX IF NOT EXISTS {SEARCH_INDEX_NAME} "
+            "ON wagtailsearch_indexentry USING gin ((title || body))"
+        )
+
+
+def drop_search_index(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(f"DROP INDEX IF EXISTS {SEARCH_INDEX_NAME}")
+
 
 class Migration(migrations.Migration):
 
@@ -11,6 +28,7 @@ class Migration(migrations.Migration):
         ('home', '0002_category_and_product_index_pages'),
         ('products', '0001_initial'),
         ('wagtailimages', '0027_image_description'),
+        ('wagtailsearch', '0010_add_text_fields'),
     ]
 
     operations = [
@@ -42,4 +60,5 @@ class Migration(migrations.Migration):
                 'abstract': False,
             },
         ),
+        migrations.RunPython(add_search_index, drop_search_index),
     ]
