@@ -49,6 +49,8 @@ def product_form(**overrides):
         "sort_order": "5",
         "go_live_at": "",
         "expire_at": "",
+        "gallery_images-TOTAL_FORMS": "0",
+        "gallery_images-INITIAL_FORMS": "0",
     }
     data.update(overrides)
     return data
