@@ -16,7 +16,8 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture
 def seeded_shop(db):
-    call_command("seed_shop", verbosity=0)
+    # Without the demo pictures: drawing and storing them for every test would only slow it.
+    call_command("seed_shop", "--without-pictures", verbosity=0)
 
 
 @pytest.fixture

@@ -1,17 +1,16 @@
 from django.db import models
-from django.db.models import Prefetch
 from modelcluster.fields import ParentalKey
 from wagtail import blocks
+from wagtail.admin.forms import WagtailAdminPageForm
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
-from wagtail.fields import StreamField
-from wagtail.images import get_image_model
+from wagtail.fields import RichTextField, StreamField
 from wagtail.images.blocks import ImageBlock
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from products.images import with_card_images
+from products.listing import product_listing
 from products.models import Product
-
-RENDITION_SPEC = "fill-480x360"
 
 
 class ContentBlock(blocks.StreamBlock):
@@ -19,6 +18,26 @@ class ContentBlock(blocks.StreamBlock):
     paragraph = blocks.RichTextBlock()
     image = ImageBlock()
     quote = blocks.BlockQuoteBlock()
+
+
+class HomePageForm(WagtailAdminPageForm):
+    def clean(self):
+        cleaned_data = super().clean()
+        placements = self.formsets.get("placed_products")
+        if placements is None:
+            return cleaned_data
+        seen = set()
+        for form in placements.forms:
+            product = form.cleaned_data.get("product") if form.is_valid() else None
+            if product is None or placements.can_delete and form.cleaned_data.get("DELETE"):
+                continue
+            if product.pk in seen:
+                form.add_error(
+                    "product",
+                    f"{product} is already in the product section; remove one of the two.",
+                )
+            seen.add(product.pk)
+        return cleaned_data
 
 
 class HomePage(Page):
@@ -45,8 +64,9 @@ class HomePage(Page):
 
     search_fields = Page.search_fields + [index.SearchField("intro")]
 
+    base_form_class = HomePageForm
     max_count = 1
-    subpage_types = ["home.ContentPage"]
+    subpage_types = ["home.ContentPage", "home.ProductIndexPage", "home.CategoryPage"]
 
     def get_products(self):
         """The live products this page shows, in the editor's order, images ready."""
@@ -58,10 +78,7 @@ class HomePage(Page):
                 .filter(home_placements__page=self)
                 .order_by("home_placements__sort_order")
             )
-        renditions = (
-            get_image_model().get_rendition_model().objects.filter(filter_spec=RENDITION_SPEC)
-        )
-        return products.prefetch_related(Prefetch("image__renditions", queryset=renditions))
+        return with_card_images(products)
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -93,3 +110,46 @@ class ContentPage(Page):
 
     parent_page_types = ["home.HomePage", "home.ContentPage"]
     subpage_types = ["home.ContentPage"]
+
+
+class ProductIndexPage(Page):
+    """Every live product, a page of 24 at a time, sorted and filtered as the shopper asks."""
+
+    intro = RichTextField(blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    search_fields = Page.search_fields + [index.SearchField("intro")]
+
+    max_count = 1
+    parent_page_types = ["home.HomePage"]
+    subpage_types = ["home.CategoryPage"]
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        categories = CategoryPage.objects.live().public().order_by("title")
+        context["listing"] = product_listing(request.GET, categories=categories)
+        return context
+
+
+class CategoryPage(Page):
+    """A category editors place in the page tree; it lists the live products put in it."""
+
+    intro = RichTextField(blank=True)
+    image = models.ForeignKey(
+        "wagtailimages.Image",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("image")]
+    search_fields = Page.search_fields + [index.SearchField("intro")]
+
+    parent_page_types = ["home.HomePage", "home.ProductIndexPage"]
+    subpage_types = []
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["listing"] = product_listing(request.GET, category=self)
+        return context

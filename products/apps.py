@@ -6,4 +6,4 @@ class ProductsConfig(AppConfig):
     name = "products"
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from . import search, signals  # noqa: F401

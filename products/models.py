@@ -3,15 +3,19 @@ from decimal import Decimal
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
+from django.forms import CheckboxSelectMultiple
 from django.urls import reverse
-from modelcluster.fields import ParentalKey
+from django.utils import timezone
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import (
     FieldPanel,
     InlinePanel,
     MultiFieldPanel,
     PublishingPanel,
+    TitleFieldPanel,
 )
+from wagtail.admin.widgets.slug import SlugInput
 from wagtail.fields import RichTextField
 from wagtail.models import DraftStateMixin, Orderable, PreviewableMixin, RevisionMixin
 from wagtail.search import index
@@ -36,7 +40,8 @@ PRICE_VALIDATORS = [
 
 class ProductQuerySet(models.QuerySet):
     def live(self):
-        return self.filter(live=True)
+        """Published and not past its expiry, even before the scheduler has unpublished it."""
+        return self.filter(live=True).exclude(expire_at__lte=timezone.now())
 
     def for_storefront(self):
         return (
@@ -129,16 +134,44 @@ class Product(PreviewableMixin, DraftStateMixin, RevisionMixin, index.Indexed, C
         "in the checkout settings.",
     )
 
+    # --- Categories: CMS pages the product is listed on ---
+    categories = ParentalManyToManyField(
+        "home.CategoryPage",
+        blank=True,
+        related_name="products",
+        help_text="The category pages that list this product.",
+    )
+
+    # --- Search engines and link previews ---
+    seo_title = models.CharField(
+        "title for search engines",
+        max_length=120,
+        blank=True,
+        help_text="Shown in the browser tab and search results instead of the name.",
+    )
+    search_description = models.TextField(
+        "meta description",
+        blank=True,
+        help_text="One or two sentences search engines and link previews show; "
+        "the summary when empty.",
+    )
+
     objects = ProductQuerySet.as_manager()
 
     panels = [
         MultiFieldPanel(
-            [FieldPanel("name"), FieldPanel("slug"), FieldPanel("price")],
+            [
+                TitleFieldPanel("name", placeholder=False),
+                FieldPanel("slug", widget=SlugInput),
+                FieldPanel("price"),
+            ],
             heading="Product",
         ),
         FieldPanel("summary"),
         FieldPanel("description"),
-        FieldPanel("image"),
+        FieldPanel("image", heading="Main image"),
+        InlinePanel("gallery_images", heading="More images", label="Image"),
+        FieldPanel("categories", widget=CheckboxSelectMultiple),
         MultiFieldPanel([FieldPanel("track_stock"), StockPanel()], heading="Stock"),
         InlinePanel(
             "variants",
@@ -151,6 +184,10 @@ class Product(PreviewableMixin, DraftStateMixin, RevisionMixin, index.Indexed, C
         MultiFieldPanel(
             [FieldPanel("needs_shipping"), FieldPanel("tax_code")], heading="Shipping and tax"
         ),
+        MultiFieldPanel(
+            [FieldPanel("seo_title"), FieldPanel("search_description")],
+            heading="Search engines",
+        ),
         PublishingPanel(),
     ]
 
@@ -159,7 +196,10 @@ class Product(PreviewableMixin, DraftStateMixin, RevisionMixin, index.Indexed, C
         index.AutocompleteField("name"),
         index.SearchField("summary"),
         index.SearchField("description"),
+        index.RelatedFields("categories", [index.SearchField("title")]),
+        index.RelatedFields("variants", [index.SearchField("sku"), index.SearchField("options")]),
         index.FilterField("live"),
+        index.FilterField("expire_at"),
     ]
 
     class Meta:
@@ -175,7 +215,12 @@ class Product(PreviewableMixin, DraftStateMixin, RevisionMixin, index.Indexed, C
         return "products/product_detail.html"
 
     def get_preview_context(self, request, mode_name):
-        return self.page_context(list(self.variants.all()))
+        from .pages import product_page_context
+
+        return {
+            **self.page_context(list(self.variants.all())),
+            **product_page_context(request, self),
+        }
 
     def page_context(self, variants: list["ProductVariant"]) -> dict:
         """What the product page shows: the product, its variants and the one picked first."""
@@ -225,6 +270,12 @@ class Product(PreviewableMixin, DraftStateMixin, RevisionMixin, index.Indexed, C
             text = level.summary if level is not None else "Not counted yet"
             parts.append(f"{name}: {text}" if name else text)
         return "; ".join(parts)
+
+    @property
+    def images(self) -> list:
+        """Every picture of the product in the editor's order, the main image first."""
+        gallery = [item.image for item in self.gallery_images.all()]
+        return [self.image, *gallery] if self.image else gallery
 
 
 # Variants ----------------------------------------------------------------------------------
@@ -403,3 +454,15 @@ def _available(item) -> int | None:
 def _sold_out(item) -> bool:
     available = _available(item)
     return available is not None and available <= 0
+
+
+class ProductImage(Orderable):
+    """One more picture of a product; its alt text is the image's description or title."""
+
+    product = ParentalKey(Product, on_delete=models.CASCADE, related_name="gallery_images")
+    image = models.ForeignKey("wagtailimages.Image", on_delete=models.CASCADE, related_name="+")
+
+    panels = [FieldPanel("image")]
+
+    def __str__(self):
+        return f"{self.product} image {self.sort_order}"

@@ -47,3 +47,65 @@ STARTER_VARIANTS = [
         "on_hand": 0,
     },
 ]
+
+# Demo categories, each listing some starter products, so a new shop has something to browse.
+DEMO_CATEGORIES = [
+    {
+        "slug": "audio",
+        "title": "Audio",
+        "intro": "<p>Headphones for the commute, the gym and the quiet evening.</p>",
+        "products": ["wireless-bluetooth-headphones"],
+    },
+    {
+        "slug": "wearables",
+        "title": "Wearables",
+        "intro": "<p>Gadgets you wear that keep count so you don't have to.</p>",
+        "products": ["smart-fitness-watch"],
+    },
+    {
+        "slug": "power",
+        "title": "Power and charging",
+        "intro": "<p>Keep every device going, at home and on the road.</p>",
+        "products": ["portable-power-bank"],
+    },
+    {
+        "slug": "travel",
+        "title": "Travel essentials",
+        "intro": "<p>What we pack first.</p>",
+        "products": ["wireless-bluetooth-headphones", "portable-power-bank"],
+    },
+]
+
+# Two pictures per starter product: (title, background colour, accent colour).
+DEMO_PICTURES = {
+    "wireless-bluetooth-headphones": [
+        ("Black over-ear headphones on a blue background", "#1f4e79", "#f2f5f9"),
+        ("Headphones folded flat beside their case", "#3a6ea5", "#ffd166"),
+    ],
+    "smart-fitness-watch": [
+        ("Fitness watch with a green strap showing a heart rate", "#2d6a4f", "#e9f5db"),
+        ("The watch's face counting steps", "#40916c", "#ffffff"),
+    ],
+    "portable-power-bank": [
+        ("Black power bank with two USB ports", "#3d3d3d", "#ffb703"),
+        ("Power bank charging a phone", "#5c5c5c", "#8ecae6"),
+    ],
+}
+
+
+def demo_picture(label: str, background: str, accent: str) -> bytes:
+    """A simple product-like picture drawn locally, as PNG: nothing is downloaded."""
+    from io import BytesIO
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    width, height = 1200, 900
+    picture = Image.new("RGB", (width, height), background)
+    draw = ImageDraw.Draw(picture)
+    draw.rounded_rectangle((300, 180, 900, 720), radius=80, fill=accent)
+    draw.ellipse((480, 300, 720, 540), outline=background, width=24)
+    font = ImageFont.load_default(size=96)
+    draw.text((width / 2, 640), label, fill=background, font=font, anchor="mm")
+    output = BytesIO()
+    picture.save(output, format="PNG")
+    return output.getvalue()

@@ -1,12 +1,36 @@
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 
 from .models import Product
+from .pages import product_page_context
+from .search import SUGGESTION_COUNT, search_products, suggest_products
 
 
 def product_detail(request, slug):
     product = get_object_or_404(
-        Product.objects.live().with_availability().select_related("image", "stock_level"),
+        Product.objects.live()
+        .with_availability()
+        .select_related("image", "stock_level")
+        .prefetch_related("gallery_images__image"),
         slug=slug,
     )
     variants = list(product.variants.select_related("stock_level", "image"))
-    return render(request, "products/product_detail.html", product.page_context(variants))
+    context = {**product.page_context(variants), **product_page_context(request, product)}
+    return render(request, "products/product_detail.html", context)
+
+
+def search(request):
+    results = search_products(request.GET.get("q", ""), page=request.GET.get("page"))
+    title = f"Search: {results.query}" if results.query else "Search"
+    return render(request, "products/search.html", {"search": results, "page_title": title})
+
+
+def search_suggestions(request):
+    products = suggest_products(request.GET.get("q", ""), limit=SUGGESTION_COUNT)
+    return JsonResponse(
+        {
+            "suggestions": [
+                {"name": product.name, "url": product.get_absolute_url()} for product in products
+            ]
+        }
+    )

@@ -4,10 +4,12 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from wagtail.coreutils import get_supported_content_language_variant
+from wagtail.images import get_image_model
 from wagtail.models import (
     Collection,
     GroupCollectionPermission,
@@ -17,7 +19,7 @@ from wagtail.models import (
     Site,
 )
 
-from home.models import HomePage
+from home.models import CategoryPage, HomePage, ProductIndexPage
 from orders.models import (
     DEMO_CHECKOUT_SESSION_PREFIX,
     Order,
@@ -26,8 +28,15 @@ from orders.models import (
     new_reference,
 )
 from orders.money import to_cents
-from products.models import Product, ProductVariant, StockLevel
-from products.seed import STARTER_PRODUCT_WITH_VARIANTS, STARTER_PRODUCTS, STARTER_VARIANTS
+from products.models import Product, ProductImage, ProductVariant, StockLevel
+from products.seed import (
+    DEMO_CATEGORIES,
+    DEMO_PICTURES,
+    STARTER_PRODUCT_WITH_VARIANTS,
+    STARTER_PRODUCTS,
+    STARTER_VARIANTS,
+    demo_picture,
+)
 from stripe_emulator import objects
 
 EDITOR_MODEL_PERMISSIONS = [
@@ -98,19 +107,27 @@ class Command(BaseCommand):
             "states, for trying the admin. They use fake cs_test_demo_... Stripe ids, so "
             "never run this against a shop with real orders.",
         )
+        parser.add_argument(
+            "--without-pictures",
+            action="store_true",
+            help="Leave starter products without the demo pictures otherwise drawn for them.",
+        )
 
     @transaction.atomic
-    def handle(self, *args, demo_orders, **options):
+    def handle(self, *args, demo_orders, without_pictures, **options):
         if demo_orders < 0:
             raise CommandError("--demo-orders takes a number of orders, 0 or more.")
         created_products = self.seed_products()
         home = self.seed_home_page()
+        self.seed_catalogue(home)
+        if not without_pictures:
+            self.seed_pictures(created_products)
         self.seed_groups(home)
         created_orders = self.seed_demo_orders(demo_orders) if demo_orders else 0
         self.stdout.write(
             self.style.SUCCESS(
                 f"Shop ready: {Product.objects.live().count()} live products "
-                f"({created_products} new), home page '{home.title}'."
+                f"({len(created_products)} new), home page '{home.title}'."
             )
         )
         if demo_orders:
@@ -129,21 +146,21 @@ class Command(BaseCommand):
             "Users, choose the person (or Add a user) and tick the group under Roles."
         )
 
-    def seed_products(self) -> int:
-        created = 0
+    def seed_products(self) -> list[Product]:
+        created = []
         for fields in STARTER_PRODUCTS:
             if Product.objects.filter(slug=fields["slug"]).exists():
                 continue
             product = Product(**fields, live=False)
             product.save()
             product.save_revision().publish()
-            created += 1
+            created.append(product)
         return created + self.seed_product_with_variants()
 
-    def seed_product_with_variants(self) -> int:
+    def seed_product_with_variants(self) -> list[Product]:
         fields = STARTER_PRODUCT_WITH_VARIANTS
         if Product.objects.filter(slug=fields["slug"]).exists():
-            return 0
+            return []
         product = Product(**fields, live=False)
         on_hand = {}
         for variant_fields in STARTER_VARIANTS:
@@ -154,7 +171,7 @@ class Command(BaseCommand):
         product.save_revision().publish()
         for sku, quantity in on_hand.items():
             StockLevel.objects.filter(variant__sku=sku).update(on_hand=quantity)
-        return 1
+        return [product]
 
     def seed_home_page(self) -> HomePage:
         existing = HomePage.objects.first()
@@ -195,6 +212,53 @@ class Command(BaseCommand):
         for page in welcome_pages:
             page.delete()
         return home
+
+    @staticmethod
+    def seed_catalogue(home: HomePage) -> None:
+        """A "Shop" page listing every product and the demo categories under it, made once."""
+        index = ProductIndexPage.objects.first()
+        if index is None:
+            index = ProductIndexPage(
+                title="Shop",
+                slug="shop",
+                show_in_menus=True,
+                intro="<p>Everything we sell, in one place.</p>",
+            )
+            home.add_child(instance=index)
+            index.save_revision().publish()
+        for fields in DEMO_CATEGORIES:
+            if CategoryPage.objects.filter(slug=fields["slug"]).exists():
+                continue
+            category = CategoryPage(
+                title=fields["title"], slug=fields["slug"], intro=fields["intro"]
+            )
+            index.add_child(instance=category)
+            category.save_revision().publish()
+            for product in Product.objects.filter(slug__in=fields["products"]):
+                product.categories.add(category)
+                product.save_revision().publish()
+
+    @staticmethod
+    def seed_pictures(products: list[Product]) -> None:
+        """Demo pictures for starter products made just now, drawn here, not downloaded."""
+        for product in Product.objects.filter(
+            pk__in=[product.pk for product in products], slug__in=DEMO_PICTURES
+        ):
+            pictures = [
+                get_image_model().objects.create(
+                    title=title,
+                    file=ContentFile(
+                        demo_picture(product.name[:1], background, accent),
+                        name=f"{product.slug}-{number}.png",
+                    ),
+                )
+                for number, (title, background, accent) in enumerate(
+                    DEMO_PICTURES[product.slug], start=1
+                )
+            ]
+            product.image = pictures[0]
+            product.gallery_images.set(ProductImage(image=picture) for picture in pictures[1:])
+            product.save_revision().publish()
 
     @staticmethod
     def wagtail_root() -> Page:

@@ -1,0 +1,79 @@
+"""Storefront search over live products, on Wagtail's search (PostgreSQL full-text, or SQLite's)."""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from django.core.paginator import Page, Paginator
+from django.dispatch import receiver
+from wagtail.search.backends import get_search_backend
+from wagtail.search.index import insert_or_update_object
+from wagtail.signals import page_published, published
+
+from .images import with_card_images
+from .listing import PAGE_SIZE
+from .models import Product
+
+# Longer than any product name; a longer query is cut here rather than refused.
+MAX_QUERY_LENGTH = 100
+SUGGESTION_COUNT = 6
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    query: str
+    page: Page | None
+
+    @property
+    def count(self) -> int:
+        return self.page.paginator.count if self.page else 0
+
+
+def clean_query(raw: str) -> str:
+    """What the shopper typed, to show back: control characters dropped, length capped."""
+    printable = "".join(
+        character if unicodedata.category(character)[0] != "C" else " " for character in raw
+    )
+    return " ".join(printable.split())[:MAX_QUERY_LENGTH].strip()
+
+
+def search_terms(query: str) -> str:
+    """Only the words: punctuation means something to full-text query parsers (SQLite's FTS5
+    fails on a stray quote), and product names are matched word by word anyway."""
+    return " ".join(re.findall(r"\w+", query))
+
+
+def search_products(raw_query: str, *, page=None) -> SearchResults:
+    query = clean_query(raw_query)
+    terms = search_terms(query)
+    if not terms:
+        return SearchResults(query=query, page=None)
+    results = get_search_backend().search(
+        terms, with_card_images(Product.objects.live()), operator="and"
+    )
+    return SearchResults(query=query, page=Paginator(results, PAGE_SIZE).get_page(page))
+
+
+def suggest_products(raw_query: str, *, limit: int) -> list[Product]:
+    """Live products whose name starts with what the shopper is typing, best matches first."""
+    terms = search_terms(clean_query(raw_query))
+    if not terms:
+        return []
+    return list(get_search_backend().autocomplete(terms, Product.objects.live())[:limit])
+
+
+@receiver(published)
+def index_published_product(sender, instance, **kwargs):
+    """Index a product again once publishing has saved its categories too: the save that
+    indexes it first runs before a clusterable model writes its many-to-many rows."""
+    if isinstance(instance, Product):
+        insert_or_update_object(instance)
+
+
+@receiver(page_published)
+def index_products_of_a_renamed_category(sender, instance, **kwargs):
+    from home.models import CategoryPage
+
+    if isinstance(instance, CategoryPage):
+        for product in instance.products.all():
+            insert_or_update_object(product)

@@ -1,0 +1,34 @@
+import json
+
+from django import template
+from django.utils.safestring import mark_safe
+from wagtail.admin.userbar import Userbar
+
+register = template.Library()
+
+# As django.utils.html.json_script: nothing in the data can close the script element.
+JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+@register.simple_tag(takes_context=True)
+def product_userbar(context, product):
+    """Wagtail's editing bar for staff, offering to edit this product."""
+    request = context.get("request")
+    if request is None or not request.user.has_perm("wagtailadmin.access_admin"):
+        return ""
+    return Userbar(object=product).render_html(context)
+
+
+@register.filter
+def json_ld(data) -> str:
+    """Structured data for search engines, safe inside a script element."""
+    encoded = json.dumps(data)
+    return mark_safe(
+        f'<script type="application/ld+json">{encoded.translate(JSON_SCRIPT_ESCAPES)}</script>'
+    )
+
+
+@register.filter
+def page_url(listing, number) -> str:
+    """The address of another page of a listing, keeping its order and filters."""
+    return listing.page_url(int(number))
