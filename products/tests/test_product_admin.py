@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
-from django.urls import reverse
 from django.utils import timezone
 
 from products.models import Product
+from products.tests.admin_forms import product_form, url
 
 pytestmark = pytest.mark.django_db
 
@@ -31,37 +31,6 @@ def editor_client(client, seeded_shop):
     editor.groups.add(Group.objects.get(name="Editors"))
     client.force_login(editor)
     return client
-
-
-RICH_TEXT = (
-    '{"blocks": [{"key": "a1", "type": "unstyled", "text": "Fits every plug.", "depth": 0,'
-    ' "inlineStyleRanges": [], "entityRanges": []}], "entityMap": {}}'
-)
-
-
-def product_form(**overrides):
-    data = {
-        "name": "Travel Adapter",
-        "slug": "travel-adapter",
-        "summary": "Works in 150 countries.",
-        "description": RICH_TEXT,
-        "price": "24.50",
-        "sort_order": "5",
-        "go_live_at": "",
-        "expire_at": "",
-        "variants-TOTAL_FORMS": "0",
-        "variants-INITIAL_FORMS": "0",
-        "variants-MIN_NUM_FORMS": "0",
-        "variants-MAX_NUM_FORMS": "1000",
-        "gallery_images-TOTAL_FORMS": "0",
-        "gallery_images-INITIAL_FORMS": "0",
-    }
-    data.update(overrides)
-    return data
-
-
-def url(action, *args):
-    return reverse(f"wagtailsnippets_products_product:{action}", args=args)
 
 
 def test_editor_publishes_a_new_product_that_shoppers_then_see(editor_client, shopper):

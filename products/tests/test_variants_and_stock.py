@@ -9,8 +9,8 @@ from django.urls import reverse
 from orders.models import Order, OrderItem
 from orders.tests.helpers import login, staff_member
 from products.models import Product, ProductVariant, StockLevel
+from products.tests.admin_forms import product_form, url
 from products.tests.factories import make_variant, set_on_hand, stock_of, track_stock
-from products.tests.test_product_admin import product_form, url
 
 pytestmark = pytest.mark.django_db
 
