@@ -66,7 +66,9 @@ def product_listing(query: QueryDict, *, category=None, categories=()) -> Listin
     categories = list(categories)
     by_slug = {option.slug: option for option in categories}
     choices = ListingChoices.from_query(query, category_slugs=by_slug)
-    products = Product.objects.in_stock() if choices.in_stock else Product.objects.live()
+    products = Product.objects.live().with_availability()
+    if choices.in_stock:
+        products = products.in_stock()
     chosen = category or by_slug.get(choices.category)
     if chosen is not None:
         products = products.filter(categories=chosen)

@@ -49,7 +49,7 @@ def search_products(raw_query: str, *, page=None) -> SearchResults:
     if not terms:
         return SearchResults(query=query, page=None)
     results = get_search_backend().search(
-        terms, with_card_images(Product.objects.live()), operator="and"
+        terms, with_card_images(Product.objects.live().with_availability()), operator="and"
     )
     return SearchResults(query=query, page=Paginator(results, PAGE_SIZE).get_page(page))
 

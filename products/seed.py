@@ -69,6 +69,12 @@ DEMO_CATEGORIES = [
         "products": ["portable-power-bank"],
     },
     {
+        "slug": "clothing",
+        "title": "Clothing",
+        "intro": "<p>Everyday basics in sizes for everyone.</p>",
+        "products": ["everyday-cotton-t-shirt"],
+    },
+    {
         "slug": "travel",
         "title": "Travel essentials",
         "intro": "<p>What we pack first.</p>",
@@ -89,6 +95,10 @@ DEMO_PICTURES = {
     "portable-power-bank": [
         ("Black power bank with two USB ports", "#3d3d3d", "#ffb703"),
         ("Power bank charging a phone", "#5c5c5c", "#8ecae6"),
+    ],
+    "everyday-cotton-t-shirt": [
+        ("Black cotton T-shirt laid flat", "#222222", "#f4f1de"),
+        ("White cotton T-shirt on a hanger", "#e0e0e0", "#3d405b"),
     ],
 }
 

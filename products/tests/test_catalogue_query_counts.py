@@ -19,7 +19,8 @@ CATEGORY_PAGE = 13
 PRODUCT_INDEX_PAGE = 13
 SEARCH_PAGE = 5
 SUGGESTIONS = 1
-PRODUCT_PAGE = 6
+# The product, its pictures, its variants and their stock, and the page's shared parts.
+PRODUCT_PAGE = 7
 
 
 @pytest.fixture
