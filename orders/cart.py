@@ -48,6 +48,11 @@ class CartLine:
         return self.unit_price * self.quantity
 
     @property
+    def tax_code(self) -> str:
+        """Stripe's tax code for what the line sells: the variant's own, else the product's."""
+        return (self.variant.tax_code if self.variant else "") or self.product.tax_code
+
+    @property
     def stock_item(self) -> Product | ProductVariant:
         """What the line's stock is counted on: its variant, or the product sold as it is."""
         return self.variant or self.product

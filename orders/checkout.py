@@ -128,7 +128,7 @@ def _checkout_params(order: Order, lines: list[CartLine], urls: CheckoutUrls) ->
         }
         if checkout_settings.stripe_tax:
             price_data["tax_behavior"] = tax_behavior
-            tax_code = line.product.tax_code or checkout_settings.default_tax_code
+            tax_code = line.tax_code or checkout_settings.default_tax_code
             if tax_code:
                 price_data["product_data"]["tax_code"] = tax_code
         line_items.append({"quantity": line.quantity, "price_data": price_data})

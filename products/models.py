@@ -37,6 +37,11 @@ PRICE_VALIDATORS = [
     ),
 ]
 
+TAX_CODE_VALIDATOR = RegexValidator(
+    r"^txcd_\d{8}$",
+    message="A Stripe tax code is txcd_ and eight digits, for example txcd_10000000.",
+)
+
 
 class ProductQuerySet(models.QuerySet):
     def live(self):
@@ -124,12 +129,7 @@ class Product(PreviewableMixin, DraftStateMixin, RevisionMixin, index.Indexed, C
     tax_code = models.CharField(
         max_length=13,
         blank=True,
-        validators=[
-            RegexValidator(
-                r"^txcd_\d{8}$",
-                message="A Stripe tax code is txcd_ and eight digits, for example txcd_10000000.",
-            )
-        ],
+        validators=[TAX_CODE_VALIDATOR],
         help_text="Stripe's tax code for this product, when it differs from the shop's default "
         "in the checkout settings.",
     )
@@ -316,6 +316,12 @@ class ProductVariant(Orderable):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    tax_code = models.CharField(
+        max_length=13,
+        blank=True,
+        validators=[TAX_CODE_VALIDATOR],
+        help_text="Stripe's tax code for this variant, when it differs from the product's.",
+    )
 
     panels = [
         FieldPanel("options"),
@@ -324,6 +330,7 @@ class ProductVariant(Orderable):
         FieldPanel("track_stock"),
         StockPanel(),
         FieldPanel("image"),
+        FieldPanel("tax_code"),
     ]
 
     class Meta(Orderable.Meta):
