@@ -9,6 +9,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import emails
+from .fulfilment_models import (
+    CARRIER_MAX_LENGTH,
+    TRACKING_NUMBER_MAX_LENGTH,
+    TRACKING_URL_MAX_LENGTH,
+)
 from .models import Order, OrderEvent
 
 FulfilmentStatus = Order.FulfilmentStatus
@@ -33,8 +38,16 @@ def mark_shipped(
     """Record that this paid order went out with this carrier, once; return it as it now is.
 
     Raises FulfilmentError, changing nothing, for an order that is not paid (refunded,
-    cancelled, failed, unpaid) or was shipped already, by someone else a moment ago included.
+    cancelled, failed, unpaid) or was shipped already, by someone else a moment ago included,
+    or for details longer than the order can keep.
     """
+    for label, value, limit in [
+        ("The carrier", carrier, CARRIER_MAX_LENGTH),
+        ("The tracking number", tracking_number, TRACKING_NUMBER_MAX_LENGTH),
+        ("The tracking link", tracking_url, TRACKING_URL_MAX_LENGTH),
+    ]:
+        if len(value) > limit:
+            raise FulfilmentError(f"{label} can be at most {limit} characters long.")
     now = timezone.now()
     with transaction.atomic():
         moved = (
