@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models, transaction
@@ -17,11 +16,11 @@ from django.utils import timezone
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
-from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
-from wagtail.models import Orderable, Site
+from wagtail.contrib.settings.models import register_setting
+from wagtail.models import Orderable
 
 from products import stock
-from shop.models import SETTINGS_CACHE_SECONDS
+from shop.models import CachedSiteSetting
 
 from . import stripe_gateway
 from .fulfilment_models import (
@@ -700,9 +699,11 @@ def validate_tax_code(value: str) -> None:
 
 
 @register_setting(icon="cogs")
-class CheckoutSettings(BaseSiteSetting, ClusterableModel):
+class CheckoutSettings(CachedSiteSetting, ClusterableModel):
     """How Stripe Checkout collects the address, offers shipping, computes tax and takes
     promotion codes, as staff set it in the admin."""
+
+    cache_prefix = "checkout-settings"
 
     shipping_countries = models.CharField(
         "countries shipped to",
@@ -778,26 +779,6 @@ class CheckoutSettings(BaseSiteSetting, ClusterableModel):
         return "incl. tax" if self.prices_include_tax else "+ tax"
 
     @classmethod
-    def for_request(cls, request) -> "CheckoutSettings":
-        """The request's site's settings, read through the shared cache: no query per page."""
-        attribute = cls.get_cache_attr_name()
-        if not hasattr(request, attribute):
-            setattr(request, attribute, cls.cached_for_site(Site.find_for_request(request)))
-        return getattr(request, attribute)
-
-    @classmethod
-    def cached_for_site(cls, site: Site | None) -> "CheckoutSettings":
-        """Unsaved defaults (no shipping, no tax) until saved for the site; no rates."""
-        if site is None:
-            return cls()
-        key = checkout_settings_cache_key(site.pk)
-        found = cache.get(key)
-        if found is None:
-            found = cls.base_queryset().filter(site=site).first() or cls(site_id=site.pk)
-            cache.set(key, found, SETTINGS_CACHE_SECONDS)
-        return found
-
-    @classmethod
     def for_checkout(cls) -> "CheckoutSettings":
         """The default site's settings with their shipping rates, read fresh for a checkout."""
         return (
@@ -862,7 +843,3 @@ class ShippingRate(Orderable):
         if self.free_above is not None and subtotal >= self.free_above:
             return Decimal("0")
         return self.price
-
-
-def checkout_settings_cache_key(site_id: int) -> str:
-    return f"checkout-settings:{site_id}"

@@ -6,7 +6,7 @@ from django.dispatch import receiver
 
 from . import shoppers
 from .cart import Cart
-from .models import CheckoutSettings, checkout_settings_cache_key
+from .models import CheckoutSettings
 
 
 @receiver(user_logged_in)
@@ -42,4 +42,4 @@ def start_afresh_on_logout(sender, request, user, **kwargs):
 @receiver(post_save, sender=CheckoutSettings)
 @receiver(post_delete, sender=CheckoutSettings)
 def forget_cached_checkout_settings(sender, instance, **kwargs):
-    cache.delete(checkout_settings_cache_key(instance.site_id))
+    cache.delete(CheckoutSettings.cache_key(instance.site_id))

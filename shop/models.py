@@ -20,8 +20,42 @@ def default_support_email() -> str:
     return parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
 
 
+class CachedSiteSetting(BaseSiteSetting):
+    """A site setting read through the shared cache, so pages that show it ask no query;
+    saving or deleting it forgets the cached copy (see the apps' signals)."""
+
+    cache_prefix = ""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def cache_key(cls, site_id: int) -> str:
+        return f"{cls.cache_prefix}:{site_id}"
+
+    @classmethod
+    def for_request(cls, request):
+        """The request's site's settings, read through the shared cache: no query per page."""
+        attribute = cls.get_cache_attr_name()
+        if not hasattr(request, attribute):
+            setattr(request, attribute, cls.cached_for_site(Site.find_for_request(request)))
+        return getattr(request, attribute)
+
+    @classmethod
+    def cached_for_site(cls, site: Site | None):
+        """Unsaved defaults until an editor saves settings for the site; never written on reads."""
+        if site is None:
+            return cls()
+        key = cls.cache_key(site.pk)
+        found = cache.get(key)
+        if found is None:
+            found = cls.base_queryset().filter(site=site).first() or cls(site_id=site.pk)
+            cache.set(key, found, SETTINGS_CACHE_SECONDS)
+        return found
+
+
 @register_setting(icon="site")
-class ShopSettings(BaseSiteSetting):
+class ShopSettings(CachedSiteSetting):
     shop_name = models.CharField(
         max_length=100,
         default=default_shop_name,
@@ -37,35 +71,13 @@ class ShopSettings(BaseSiteSetting):
         help_text="One line at the foot of every page.",
     )
 
+    cache_prefix = "shop-settings"
+
     panels = [FieldPanel("shop_name"), FieldPanel("support_email"), FieldPanel("footer_text")]
 
     class Meta:
         verbose_name = "shop settings"
         verbose_name_plural = "shop settings"
-
-    @classmethod
-    def for_request(cls, request) -> "ShopSettings":
-        """The request's site's settings, read through the shared cache: no query per page."""
-        attribute = cls.get_cache_attr_name()
-        if not hasattr(request, attribute):
-            setattr(request, attribute, cls.cached_for_site(Site.find_for_request(request)))
-        return getattr(request, attribute)
-
-    @classmethod
-    def cached_for_site(cls, site: Site | None) -> "ShopSettings":
-        """Unsaved defaults until an editor saves settings for the site; never written on reads."""
-        if site is None:
-            return cls()
-        key = cache_key(site.pk)
-        found = cache.get(key)
-        if found is None:
-            found = cls.base_queryset().filter(site=site).first() or cls(site_id=site.pk)
-            cache.set(key, found, SETTINGS_CACHE_SECONDS)
-        return found
-
-
-def cache_key(site_id: int) -> str:
-    return f"shop-settings:{site_id}"
 
 
 @register_setting(icon="mail")
