@@ -3,9 +3,9 @@
     .venv/bin/python -m bench.profile_requests [--requests 3000] [--path /bench/minimal/]
         [--cookie "sessionid=...; shopper=..."] [--profile]
 
-Uses the database bench.run built (shop_bench). Prints CPU microseconds a request with the whole
-middleware stack, with none, and with each middleware taken out in turn; --profile adds a
-pyinstrument profile of the whole stack.
+Uses the database bench.run built (shop_bench, or $BENCH_DATABASE). Prints CPU microseconds a
+request with the whole middleware stack, with none, and with each middleware taken out in turn;
+--profile adds a pyinstrument profile of the whole stack.
 """
 
 import argparse
@@ -74,10 +74,12 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true")
     arguments = parser.parse_args()
     sys.path.insert(0, str(ROOT))
+    from bench import run
+
     os.environ.update(
         DJANGO_SETTINGS_MODULE="bench.settings",
-        DATABASE_URL="postgres://postgres@127.0.0.1:5432/shop_bench",
-        REDIS_URL="redis://127.0.0.1:6379/15",
+        DATABASE_URL=run.DATABASE_URL,
+        REDIS_URL=run.REDIS_URL,
         STRIPE_SECRET_KEY="sk_test_bench",
         STRIPE_WEBHOOK_SECRET="whsec_bench",
     )

@@ -2,6 +2,8 @@
 
     .venv/bin/python -m bench.run [--duration 10] [--rounds 5] [--concurrency 16] [--markdown]
 
+$BENCH_DATABASE and $BENCH_REDIS_DB choose another database and Redis number (shop_bench, 15).
+
 Each load runs for --duration seconds with --concurrency keep-alive clients split over two
 processes, in --rounds slices taken in turn with every other load. Two floors are served in the
 same run by a second gunicorn (bench.floor_settings): a bare Django view with no middleware, and
@@ -28,9 +30,10 @@ from stripe_emulator import objects
 from stripe_emulator.webhooks import signature_header
 
 ROOT = Path(__file__).resolve().parent.parent
-DATABASE = "shop_bench"
+# Overridable so that two copies of the shop can be measured on one machine without sharing data.
+DATABASE = os.environ.get("BENCH_DATABASE", "shop_bench")
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
-REDIS_URL = "redis://127.0.0.1:6379/15"
+REDIS_URL = f"redis://127.0.0.1:6379/{os.environ.get('BENCH_REDIS_DB', '15')}"
 WEBHOOK_SECRET = "whsec_bench"
 API_KEY = "sk_test_bench"
 CSRF_TOKEN = "b" * 32
