@@ -1,6 +1,5 @@
 import hashlib
 import logging
-import re
 import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -20,6 +19,7 @@ from wagtail.contrib.settings.models import register_setting
 from wagtail.models import Orderable
 
 from products import stock
+from products.models import validate_tax_code
 from shop.models import CachedSiteSetting
 
 from . import stripe_gateway
@@ -39,7 +39,6 @@ EXPIRING_WITHIN = timedelta(minutes=2)
 LONG_PENDING_AFTER = timedelta(hours=1)
 # seed_shop --demo-orders gives its sample orders Checkout Session ids Stripe never issued.
 DEMO_CHECKOUT_SESSION_PREFIX = "cs_test_demo_"
-TAX_CODE = re.compile(r"txcd_\d{8}")
 
 
 def line_key(product_id: int | None, variant_id: int | None = None) -> str:
@@ -688,13 +687,6 @@ def validate_shipping_countries(value: str) -> None:
         raise ValidationError(
             "Stripe cannot ship to %(codes)s: use two-letter ISO country codes such as US, GB.",
             params={"codes": ", ".join(unknown)},
-        )
-
-
-def validate_tax_code(value: str) -> None:
-    if not TAX_CODE.fullmatch(value):
-        raise ValidationError(
-            "A Stripe tax code is txcd_ and eight digits, for example txcd_99999999."
         )
 
 

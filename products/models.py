@@ -1,6 +1,8 @@
+import re
 from decimal import Decimal
 
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.forms import CheckboxSelectMultiple
@@ -37,10 +39,15 @@ PRICE_VALIDATORS = [
     ),
 ]
 
-TAX_CODE_VALIDATOR = RegexValidator(
-    r"^txcd_\d{8}$",
-    message="A Stripe tax code is txcd_ and eight digits, for example txcd_10000000.",
-)
+TAX_CODE = re.compile(r"txcd_\d{8}")
+
+
+def validate_tax_code(value: str) -> None:
+    """Stripe's product tax codes, for products, variants and the checkout's default."""
+    if not TAX_CODE.fullmatch(value):
+        raise ValidationError(
+            "A Stripe tax code is txcd_ and eight digits, for example txcd_99999999."
+        )
 
 
 class ProductQuerySet(models.QuerySet):
@@ -129,7 +136,7 @@ class Product(PreviewableMixin, DraftStateMixin, RevisionMixin, index.Indexed, C
     tax_code = models.CharField(
         max_length=13,
         blank=True,
-        validators=[TAX_CODE_VALIDATOR],
+        validators=[validate_tax_code],
         help_text="Stripe's tax code for this product, when it differs from the shop's default "
         "in the checkout settings.",
     )
@@ -319,7 +326,7 @@ class ProductVariant(Orderable):
     tax_code = models.CharField(
         max_length=13,
         blank=True,
-        validators=[TAX_CODE_VALIDATOR],
+        validators=[validate_tax_code],
         help_text="Stripe's tax code for this variant, when it differs from the product's.",
     )
 

@@ -51,5 +51,5 @@ def test_a_variant_tax_code_that_is_not_stripes_is_refused_with_a_message(
         variant.full_clean()
 
     assert refused.value.message_dict["tax_code"] == [
-        "A Stripe tax code is txcd_ and eight digits, for example txcd_10000000."
+        "A Stripe tax code is txcd_ and eight digits, for example txcd_99999999."
     ]
