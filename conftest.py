@@ -2,6 +2,7 @@ import os
 
 import pytest
 from django.core.management import call_command
+from django.test import override_settings
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -12,6 +13,14 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def media_of_this_process(tmp_path_factory):
+    """Pictures a test stores go to a folder of this test process (tests run in several at
+    once), never to the project's media/."""
+    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
+        yield
 
 
 @pytest.fixture

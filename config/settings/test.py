@@ -9,6 +9,8 @@ ALLOWED_HOSTS = ["*"]
 DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/shop"),
 }
+# Emptied between transactional tests back to what the migrations created (config.test_postgres).
+DATABASES["default"]["ENGINE"] = "config.test_postgres"
 # One test database per run, so runs started side by side never drop each other's tables.
 DATABASES["default"]["TEST"] = {"NAME": f"test_shop_{os.getpid()}"}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

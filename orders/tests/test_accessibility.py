@@ -8,7 +8,7 @@ from orders.tests.browsing import add_to_cart, pay, serious_accessibility_violat
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 

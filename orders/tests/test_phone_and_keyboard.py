@@ -9,7 +9,7 @@ from orders.tests.factories import make_order
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 LONG_NAME = "Extra-Long-Lasting Rechargeable Noise-Cancelling Over-Ear Headphones With Travel Case"

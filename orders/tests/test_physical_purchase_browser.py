@@ -16,7 +16,7 @@ from orders.tests.staff import text_of
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 HEADPHONES = "/products/wireless-bluetooth-headphones/"

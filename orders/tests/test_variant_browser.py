@@ -11,7 +11,7 @@ from products.tests.factories import track_stock
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 TEE = "/products/everyday-cotton-t-shirt/"
