@@ -13,14 +13,15 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks import task
-from django_tasks.base import TaskResultStatus
+from django_tasks.base import Task, TaskResultStatus
+from django_tasks.signals import task_enqueued
 from django_tasks_db.management.commands.db_worker import Worker
-from django_tasks_db.models import DBTaskResult
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,51 @@ def lease() -> timedelta:
 def backoff(attempt: int, first_delay: timedelta) -> timedelta:
     """The wait before try number `attempt + 1`: the first delay, doubled after each failure."""
     return first_delay * 2 ** (attempt - 1)
+
+
+def insert_and_enqueue(task: Task, insert_sql: str, params: list) -> int | None:
+    """Run `insert_sql`, an INSERT ... RETURNING id that may write nothing (ON CONFLICT DO
+    NOTHING), and in the same statement queue `task` with that id as its one argument; return
+    the id, or None when nothing was written and nothing queued.
+
+    One round trip for what would otherwise be two: the row and its task go in together.
+    """
+    backend = task.get_backend()
+    backend.validate_task(task)
+    queued = DBTaskResult(
+        id=DBTaskResult._meta.pk.get_default(),
+        args_kwargs={"args": [], "kwargs": {}},
+        priority=task.priority,
+        task_path=task.module_path,
+        queue_name=task.queue_name,
+        run_after=task.run_after or get_date_max(),
+        backend_name=backend.alias,
+    )
+    columns, values, value_params = [], [], []
+    for field in DBTaskResult._meta.concrete_fields:
+        columns.append(connection.ops.quote_name(field.column))
+        if field.attname == "args_kwargs":
+            values.append(
+                "jsonb_build_object('args', jsonb_build_array(written.id), 'kwargs', '{}'::jsonb)"
+            )
+            continue
+        values.append("%s")
+        value_params.append(field.get_db_prep_save(field.pre_save(queued, add=True), connection))
+    table = connection.ops.quote_name(DBTaskResult._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH written AS ({insert_sql}), "
+            f"queued AS (INSERT INTO {table} ({', '.join(columns)}) "
+            f"SELECT {', '.join(values)} FROM written) "
+            "SELECT id FROM written",
+            [*params, *value_params],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    queued.args_kwargs = {"args": [row[0]], "kwargs": {}}
+    task_enqueued.send(type(backend), task_result=queued.task_result)
+    return row[0]
 
 
 def requeue_stale_tasks(now: datetime | None = None) -> int:

@@ -19,7 +19,10 @@ def parse(body: bytes | str) -> object:
         raise InvalidJSON(_too_deep()) from None
     except ValueError:
         raise InvalidJSON("The body is not valid JSON.") from None
-    if _nests_deeper_than(value, MAX_DEPTH):
+    # Each level opens a bracket: a body with few brackets cannot nest too deeply.
+    opening = (b"{", b"[") if isinstance(body, bytes) else ("{", "[")
+    brackets = sum(body.count(bracket) for bracket in opening)
+    if brackets > MAX_DEPTH and _nests_deeper_than(value, MAX_DEPTH):
         raise InvalidJSON(_too_deep())
     return value
 

@@ -61,25 +61,23 @@ def queue_payment_failed(order: Order) -> None:
 
 
 def _queue(order: Order, reason: str, key: str = "") -> None:
-    """One INSERT ... ON CONFLICT DO NOTHING: an email already in the outbox (the same news
-    decided by an earlier delivery) is neither written nor queued again."""
+    """One statement writes the email and queues its task: INSERT ... ON CONFLICT DO NOTHING, so
+    an email already in the outbox (the same news decided by an earlier delivery) is neither
+    written nor queued again."""
     table = connection.ops.quote_name(OrderEmail._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (order_id, reason, key, status, attempts, last_error, created_at)"
-            " VALUES (%s, %s, %s, %s, 0, '', %s)"
-            " ON CONFLICT (order_id, reason, key) DO NOTHING RETURNING id",
-            [
-                order.pk,
-                reason,
-                key,
-                Status.PENDING,
-                connection.ops.adapt_datetimefield_value(timezone.now()),
-            ],
-        )
-        written = cursor.fetchone()
-    if written is not None:
-        tasks.send_order_email.enqueue(written[0])
+    engine.insert_and_enqueue(
+        tasks.send_order_email,
+        f"INSERT INTO {table} (order_id, reason, key, status, attempts, last_error, created_at)"
+        " VALUES (%s, %s, %s, %s, 0, '', %s)"
+        " ON CONFLICT (order_id, reason, key) DO NOTHING RETURNING id",
+        [
+            order.pk,
+            reason,
+            key,
+            Status.PENDING,
+            connection.ops.adapt_datetimefield_value(timezone.now()),
+        ],
+    )
 
 
 def send(email_id: int) -> str:

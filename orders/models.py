@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
@@ -451,10 +451,84 @@ class Order(OrderFulfilment, models.Model):
         the move calls for (the confirmation email)."""
         if not self.can_move_to(status):
             return False
+        self._log_move(self.status, status)
+        self._settle_stock(status)
+        self.status = status
+        if status == self.Status.PAID:
+            self.paid_at = timezone.now()
+        return True
+
+    @classmethod
+    def pay(
+        cls, checkout_session_id: str, recorded: dict, filled_if_blank: dict, close_checkout: bool
+    ) -> "Order | None":
+        """Move the order of this Checkout Session to paid, if it may move, with the values in
+        `recorded` and those of `filled_if_blank` where it has none; None if it may not move.
+
+        One conditional UPDATE, which also locks the order until the caller's transaction ends;
+        the stock its checkout held is sold in the same transaction. The caller queues what the
+        move calls for (the confirmation email), as after move_to.
+        """
+        quote = connection.ops.quote_name
+        table = quote(cls._meta.db_table)
+        now = timezone.now()
+        assignments, params = [], []
+        for name, value in {**recorded, "status": cls.Status.PAID, "paid_at": now}.items():
+            field = cls._meta.get_field(name)
+            assignments.append(f"{quote(field.column)} = %s")
+            params.append(field.get_db_prep_save(value, connection))
+        for name, value in filled_if_blank.items():
+            column = quote(cls._meta.get_field(name).column)
+            assignments.append(f"{column} = CASE WHEN o.{column} = '' THEN %s ELSE o.{column} END")
+            params.append(value)
+        if close_checkout:
+            assignments.append("checkout_open = false")
+        # Whatever the checkout held, or held and released, is sold now (_settle_stock).
+        assignments.append("stock_hold = CASE WHEN o.stock_hold = '' THEN '' ELSE %s END")
+        params.append(cls.StockHold.SOLD)
+        assignments.append("updated_at = %s")
+        params.append(now)
+        fields = cls._meta.concrete_fields
+        # What the checkout held, read in the same statement (OrderItem.held_units).
+        held_units = (
+            "SELECT json_object_agg(stock_level_id, units) FROM "
+            "(SELECT stock_level_id, SUM(quantity) AS units "
+            f"FROM {quote(OrderItem._meta.db_table)} "
+            "WHERE order_id = o.id AND stock_level_id IS NOT NULL GROUP BY stock_level_id) held"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH payable AS (SELECT id, status, stock_hold FROM {table} "
+                "WHERE stripe_checkout_session_id = %s AND status = ANY(%s) FOR UPDATE) "
+                f"UPDATE {table} AS o SET {', '.join(assignments)} FROM payable "
+                "WHERE o.id = payable.id RETURNING payable.status, payable.stock_hold, "
+                f"({held_units}), " + ", ".join(f"o.{quote(field.column)}" for field in fields),
+                [
+                    checkout_session_id,
+                    [str(status) for status in cls.ALLOWED_SOURCES[cls.Status.PAID]],
+                    *params,
+                ],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        previous_status, previous_hold, held, *values = row
+        order = cls.from_db(connection.alias, [field.attname for field in fields], values)
+        order._log_move(previous_status, cls.Status.PAID)
+        order.stock_hold = previous_hold
+        stored_reasons = order.review_reasons
+        order._settle_stock(
+            cls.Status.PAID, {int(level): units for level, units in (held or {}).items()}
+        )
+        if order.review_reasons != stored_reasons:
+            order.save(update_fields=["review_reasons"])
+        return order
+
+    def _log_move(self, source: str, status: str) -> None:
         logger.info(
             "Order %s: %s -> %s (Checkout Session %s)",
             self.reference,
-            self.status,
+            source,
             status,
             self.stripe_checkout_session_id,
             extra={
@@ -462,27 +536,35 @@ class Order(OrderFulfilment, models.Model):
                 "checkout_session_id": self.stripe_checkout_session_id,
             },
         )
-        self._settle_stock(status)
-        self.status = status
-        if status == self.Status.PAID:
-            self.paid_at = timezone.now()
-        return True
 
-    def _settle_stock(self, status: str) -> None:
+    def _settle_stock(self, status: str, held_units: dict[int, int] | None = None) -> None:
         """Release the checkout's hold when it closes unpaid, sell it when paid: once each, in
         the caller's transaction, as the order is locked. A payment after the hold was released
-        sells the units anyway, since the money is taken, and flags the order if they were gone."""
+        sells the units anyway, since the money is taken, and flags the order if they were gone.
+        `held_units` are the order's, when the caller has read them already."""
+        selling = status == self.Status.PAID and self.stock_hold in (
+            self.StockHold.HELD,
+            self.StockHold.RELEASED,
+        )
+        releasing = self.stock_hold == self.StockHold.HELD and status in (
+            self.Status.FAILED,
+            self.Status.CANCELLED,
+        )
+        if not (selling or releasing):
+            return
+        if held_units is None:
+            held_units = OrderItem.held_units(order=self)
         if self.stock_hold == self.StockHold.HELD and status == self.Status.PAID:
-            stock.sell_held(OrderItem.held_units(order=self))
+            stock.sell_held(held_units)
             self.stock_hold = self.StockHold.SOLD
         elif self.stock_hold == self.StockHold.HELD and status in (
             self.Status.FAILED,
             self.Status.CANCELLED,
         ):
-            stock.release(OrderItem.held_units(order=self))
+            stock.release(held_units)
             self.stock_hold = self.StockHold.RELEASED
         elif self.stock_hold == self.StockHold.RELEASED and status == self.Status.PAID:
-            for level in stock.sell_released(OrderItem.held_units(order=self)):
+            for level in stock.sell_released(held_units):
                 self._flag_oversold(level)
             self.stock_hold = self.StockHold.SOLD
 

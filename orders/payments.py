@@ -50,6 +50,11 @@ def apply_checkout_session(session: CheckoutSession, stripe_event_id: str | None
     """Move the session's order to the state Stripe reports, if that is a move forward."""
     # Inside a webhook's transaction the caller's savepoint already covers a failure here.
     with transaction.atomic(savepoint=False):
+        target = _status_reported(session)
+        if target == Status.PAID:
+            paid = _pay(session, stripe_event_id)
+            if paid is not None:
+                return paid
         order = (
             Order.objects.select_for_update().filter(stripe_checkout_session_id=session.id).first()
         )
@@ -64,12 +69,8 @@ def apply_checkout_session(session: CheckoutSession, stripe_event_id: str | None
             changes["customer_email"] = session.customer_email
         for field, value in changes.items():
             setattr(order, field, value)
-        target = _status_reported(session)
         moved = target is not None and order.move_to(target)
-        if moved and target == Status.PAID:
-            _record_charge(order, session, stripe_event_id)
-            emails.queue_confirmation(order)
-        elif moved and target == Status.FAILED:
+        if moved and target == Status.FAILED:
             # Only a delayed payment (a bank transfer or debit) fails after checkout.
             emails.queue_payment_failed(order)
         if changes or moved:
@@ -77,16 +78,49 @@ def apply_checkout_session(session: CheckoutSession, stripe_event_id: str | None
     return order
 
 
-def _record_charge(order: Order, session: CheckoutSession, stripe_event_id: str | None) -> None:
-    """Keep what Stripe says it charged; the money is taken, so a mismatch only flags the order."""
-    order.charged_currency = session.currency
-    order.charged_subtotal = session.amount_subtotal
-    order.charged_total = session.amount_total
+def _pay(session: CheckoutSession, stripe_event_id: str | None) -> Order | None:
+    """Mark the session's order paid with what Stripe charged, if it may still be paid, and
+    queue its confirmation; None if it may not (already paid, or no such order)."""
+    recorded, too_long = _charge_recorded(session)
+    filled_if_blank = {
+        field: value
+        for field, value in (
+            ("stripe_payment_intent_id", session.payment_intent_id),
+            ("customer_email", session.customer_email),
+        )
+        if value
+    }
+    order = Order.pay(
+        session.id,
+        recorded,
+        filled_if_blank,
+        close_checkout=session.status in ("complete", "expired"),
+    )
+    if order is None:
+        return None
+    flagged = [
+        flag_for_review(order, reason, stripe_event_id)
+        for reason in [*too_long, *_charge_discrepancies(order)]
+    ]
+    if any(flagged):
+        order.save(update_fields=["review_reasons", "updated_at"])
+    emails.queue_confirmation(order)
+    return order
+
+
+def _charge_recorded(session: CheckoutSession) -> tuple[dict, list[str]]:
+    """What Stripe says it charged, as the order's fields, and why a text was left out: the
+    money is taken, so what does not fit or add up only flags the order."""
     settlement = session.settlement
-    order.charged_shipping = settlement.shipping
-    order.charged_discount = settlement.discount
-    order.charged_tax = settlement.tax
-    order.charged_tax_included = settlement.tax_included
+    recorded = {
+        "charged_currency": session.currency,
+        "charged_subtotal": session.amount_subtotal,
+        "charged_total": session.amount_total,
+        "charged_shipping": settlement.shipping,
+        "charged_discount": settlement.discount,
+        "charged_tax": settlement.tax,
+        "charged_tax_included": settlement.tax_included,
+    }
     texts = {
         "shipping_rate_name": settlement.shipping_rate_name,
         "promotion_code": settlement.promotion_code,
@@ -95,20 +129,18 @@ def _record_charge(order: Order, session: CheckoutSession, stripe_event_id: str 
             for field in fields(ShippingDetails)
         },
     }
+    too_long = []
     for field, value in texts.items():
         limit = Order._meta.get_field(field).max_length
         if len(value) <= limit:
-            setattr(order, field, value)
+            recorded[field] = value
         else:
             label = Order._meta.get_field(field).verbose_name
-            flag_for_review(
-                order,
+            too_long.append(
                 f"Stripe's {label} is longer than the shop can keep ({len(value)} characters, "
-                f"at most {limit}); read it on the Checkout Session.",
-                stripe_event_id,
+                f"at most {limit}); read it on the Checkout Session."
             )
-    for reason in _charge_discrepancies(order):
-        flag_for_review(order, reason, stripe_event_id)
+    return recorded, too_long
 
 
 def _charge_discrepancies(order: Order) -> list[str]:
@@ -174,18 +206,21 @@ def _money(order: Order, cents: int) -> str:
     return format_money(from_cents(cents), order.currency)
 
 
-def flag_for_review(order: Order, reason: str, stripe_event_id: str | None) -> None:
-    if order.flag_for_review(reason):
-        logger.error(
-            "Order %s needs review: %s",
-            order.reference,
-            reason,
-            extra={
-                "order_reference": order.reference,
-                "checkout_session_id": order.stripe_checkout_session_id,
-                "stripe_event_id": stripe_event_id,
-            },
-        )
+def flag_for_review(order: Order, reason: str, stripe_event_id: str | None) -> bool:
+    """Note why staff should look at the order (the caller saves it); say if it is new."""
+    if not order.flag_for_review(reason):
+        return False
+    logger.error(
+        "Order %s needs review: %s",
+        order.reference,
+        reason,
+        extra={
+            "order_reference": order.reference,
+            "checkout_session_id": order.stripe_checkout_session_id,
+            "stripe_event_id": stripe_event_id,
+        },
+    )
+    return True
 
 
 def status_after(order: Order, session: CheckoutSession) -> str:

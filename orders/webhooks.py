@@ -1,14 +1,16 @@
 """Stripe's webhook events: recorded once, applied through the handler for their type.
 
-The view has checked the signature; here each event is recorded (StripeEvent) and dispatched
-through EVENT_HANDLERS. Whatever an event needs from Stripe is asked before any row is locked.
+The view has checked the signature; here each event is dispatched through EVENT_HANDLERS and
+recorded (StripeEvent) with its outcome in the transaction that applies it, so a record never
+claims more than was committed. A repeat of an event already applied only counts the delivery.
+Whatever an event needs from Stripe is asked before any row is locked.
 """
 
 import json
 import logging
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from . import payments, refunds, stripe_gateway
@@ -17,50 +19,93 @@ from .stripe_gateway import CheckoutSession, StripeError
 
 logger = logging.getLogger(__name__)
 
+_TABLE = StripeEvent._meta.db_table
+# What the statements recording a delivery read back, enough to answer Stripe; in the model's
+# field order, as Model.from_db takes them.
+_RETURNED = ["id", "order_id", "outcome", "delivery_count"]
+_RETURNING = f"RETURNING {', '.join(_RETURNED)}"
+
 
 def handle_webhook_event(event: dict) -> StripeEvent:
     """Apply a verified Stripe event once, however many times it is delivered.
 
-    Inside its transaction, a repeat of an event already applied costs the one statement that
-    records the delivery; a first delivery adds its handler's statements (a payment: lock and
-    update the order) and one UPDATE of the record.
+    A repeat of an event already applied is acknowledged by the one statement that counts it,
+    committed on its own. Any other delivery is applied and recorded, outcome included, in one
+    transaction: a crash before its commit leaves no record, and Stripe delivers it again.
     """
+    counted = _count_repeat(event)
+    if counted is not None and counted.outcome != StripeEvent.Outcome.FAILED:
+        return counted
     lookup = _look_up_at_stripe(event)
-    with transaction.atomic():
-        # A concurrent delivery of the same event waits here until the first one commits.
-        record = _record_delivery(event)
-        if record.delivery_count > 1 and record.outcome != StripeEvent.Outcome.FAILED:
-            return record
-        return _process_event(record, event, lookup)
+    return _process_event(event, lookup, counted=counted is not None)
 
 
-def _record_delivery(event: dict) -> StripeEvent:
-    """Store a first delivery (as failed until processed) or count a repeat, in one statement
-    that locks the event's row until the transaction ends."""
-    table = StripeEvent._meta.db_table
-    recorded = StripeEvent.objects.raw(
-        f"INSERT INTO {table} "
-        "(stripe_event_id, type, payload, outcome, detail, received_at, delivery_count) "
-        "VALUES (%s, %s, %s::jsonb, %s, '', %s, 1) "
-        f"ON CONFLICT (stripe_event_id) DO UPDATE SET delivery_count = {table}.delivery_count + 1 "
-        "RETURNING *",
-        [
-            StripeEvent.storable_id(event["id"]),
-            StripeEvent.storable_type(event["type"]),
-            json.dumps(event),
-            StripeEvent.Outcome.FAILED,
-            timezone.now(),
-        ],
-    )
-    return list(recorded)[0]
+def _count_repeat(event: dict) -> StripeEvent | None:
+    """Count one more delivery of an event already recorded; None for an event never seen."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_TABLE} SET delivery_count = delivery_count + 1 "
+            f"WHERE stripe_event_id = %s {_RETURNING}",
+            [StripeEvent.storable_id(event["id"])],
+        )
+        row = cursor.fetchone()
+    return None if row is None else StripeEvent.from_db(connection.alias, _RETURNED, row)
+
+
+def _record_outcome(
+    event: dict, outcome: str, detail: str, order: Order | None, counted: bool
+) -> StripeEvent:
+    """Store the event with what became of it, in one statement. A record already there (an
+    earlier delivery, or one made at the same moment by another server) takes this outcome
+    unless it already had one other than failed: an event once applied stays applied."""
+    keep = f"{_TABLE}.outcome <> %s"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_TABLE} (stripe_event_id, type, payload, order_id, outcome, detail, "
+            "received_at, processed_at, delivery_count) "
+            "VALUES (%s, %s, %s::jsonb, %s, %s, %s, %s, %s, 1) "
+            "ON CONFLICT (stripe_event_id) DO UPDATE SET "
+            f"delivery_count = {_TABLE}.delivery_count + %s, "
+            f"order_id = CASE WHEN {keep} THEN {_TABLE}.order_id ELSE EXCLUDED.order_id END, "
+            f"outcome = CASE WHEN {keep} THEN {_TABLE}.outcome ELSE EXCLUDED.outcome END, "
+            f"detail = CASE WHEN {keep} THEN {_TABLE}.detail ELSE EXCLUDED.detail END, "
+            f"processed_at = CASE WHEN {keep} THEN {_TABLE}.processed_at "
+            f"ELSE EXCLUDED.processed_at END {_RETURNING}",
+            [
+                StripeEvent.storable_id(event["id"]),
+                StripeEvent.storable_type(event["type"]),
+                json.dumps(event),
+                order.pk if order else None,
+                outcome,
+                detail,
+                timezone.now(),
+                timezone.now(),
+                # This delivery was counted already when the record was there before it.
+                0 if counted else 1,
+                *[StripeEvent.Outcome.FAILED] * 4,
+            ],
+        )
+        row = cursor.fetchone()
+    return StripeEvent.from_db(connection.alias, _RETURNED, row)
 
 
 def replay_event(record: StripeEvent) -> StripeEvent:
     """Apply a recorded event again, for events whose processing failed."""
-    lookup = _look_up_at_stripe(record.payload)
+    event = record.payload
+    lookup = _look_up_at_stripe(event)
     with transaction.atomic():
         record = StripeEvent.objects.select_for_update().get(pk=record.pk)
-        return _process_event(record, record.payload, lookup)
+        try:
+            # A savepoint: an event that cannot be applied has its handler's writes undone.
+            with transaction.atomic():
+                record.order = _apply(event, lookup)
+            record.outcome, record.detail = _outcome_applied(event)
+        except NotApplied as failure:
+            record.order, record.outcome, record.detail = None, failure.outcome, failure.detail
+        record.processed_at = timezone.now()
+        record.save(update_fields=["order", "outcome", "detail", "processed_at"])
+    _log_outcome(event, record.outcome, record.detail, record.order)
+    return record
 
 
 @dataclass(frozen=True)
@@ -94,59 +139,86 @@ def _look_up_at_stripe(event: dict) -> StripeLookup:
 
 def _settled_session(event: dict) -> CheckoutSession | None:
     """The paid session with the discount, tax and shipping rate its event leaves unexpanded,
-    for an order not yet paid; None when there is nothing to expand, no order waits for it or
-    Stripe cannot answer now: the event's own session is applied then (the payment counts
-    either way)."""
+    for an order not yet paid; the event's own session when there is nothing to expand, no order
+    waits for it or Stripe cannot answer now (the payment counts either way); None when the event
+    carries no session the shop can read."""
     try:
         session = stripe_gateway.session_from_event(event)
     except stripe_gateway.InvalidWebhook:
         return None
     if not session.is_paid or not session.settlement.unexpanded:
-        return None
+        return session
     waiting = Order.objects.filter(
         stripe_checkout_session_id=session.id, status__in=Order.ALLOWED_SOURCES[Order.Status.PAID]
     )
     if not waiting.exists():
-        return None
+        return session
     try:
         return stripe_gateway.retrieve_checkout_session(session.id)
     except StripeError:
-        return None
+        return session
 
 
-def _process_event(record: StripeEvent, event: dict, lookup: StripeLookup) -> StripeEvent:
+def _process_event(event: dict, lookup: StripeLookup, counted: bool) -> StripeEvent:
+    """Apply the event and record its outcome in one transaction; an event that cannot be
+    applied has its writes rolled back and its outcome recorded alone."""
+    try:
+        with transaction.atomic():
+            order = _apply(event, lookup)
+            outcome, detail = _outcome_applied(event)
+            record = _record_outcome(event, outcome, detail, order, counted)
+    except NotApplied as failure:
+        order, outcome, detail = None, failure.outcome, failure.detail
+        record = _record_outcome(event, outcome, detail, order, counted)
+    _log_outcome(event, outcome, detail, order)
+    return record
+
+
+class NotApplied(Exception):
+    """The event changed nothing: what to record as its outcome, and why."""
+
+    def __init__(self, outcome: str, detail: str):
+        super().__init__(detail)
+        self.outcome, self.detail = outcome, detail
+
+
+def _apply(event: dict, lookup: StripeLookup) -> Order | None:
+    """Run the event's handler, in the caller's transaction; the order it concerns."""
     handler = EVENT_HANDLERS.get(event["type"])
+    if handler is None:
+        return None
     try:
         if lookup.failure is not None:
             # Handled like a failure inside the handler: kept as failed, Stripe delivers again.
             raise lookup.failure
-        with transaction.atomic():
-            order = handler(event, lookup) if handler else None
+        return handler(event, lookup)
     except payments.UnknownCheckoutSession:
-        record.outcome, record.detail = StripeEvent.Outcome.IGNORED, "No matching order."
+        raise NotApplied(StripeEvent.Outcome.IGNORED, "No matching order.") from None
     except stripe_gateway.InvalidWebhook as error:
-        record.outcome, record.detail = StripeEvent.Outcome.IGNORED, str(error)
+        raise NotApplied(StripeEvent.Outcome.IGNORED, str(error)) from None
     except StripeError as error:
-        record.outcome, record.detail = StripeEvent.Outcome.FAILED, str(error)
-    else:
-        record.order = order
-        record.outcome = StripeEvent.Outcome.PROCESSED if handler else StripeEvent.Outcome.IGNORED
-        record.detail = "" if handler else "Event type not handled by the shop."
-    record.processed_at = timezone.now()
-    record.save(update_fields=["order", "outcome", "detail", "processed_at"])
-    log = logger.warning if record.outcome == StripeEvent.Outcome.FAILED else logger.info
+        raise NotApplied(StripeEvent.Outcome.FAILED, str(error)) from None
+
+
+def _outcome_applied(event: dict) -> tuple[str, str]:
+    if event["type"] in EVENT_HANDLERS:
+        return StripeEvent.Outcome.PROCESSED, ""
+    return StripeEvent.Outcome.IGNORED, "Event type not handled by the shop."
+
+
+def _log_outcome(event: dict, outcome: str, detail: str, order: Order | None) -> None:
+    log = logger.warning if outcome == StripeEvent.Outcome.FAILED else logger.info
     log(
         "Stripe event %s (%s): %s %s",
-        record.stripe_event_id,
-        record.type,
-        record.outcome,
-        record.detail,
+        event["id"],
+        event["type"],
+        outcome,
+        detail,
         extra={
-            "stripe_event_id": record.stripe_event_id,
-            "order_reference": record.order.reference if record.order else None,
+            "stripe_event_id": event["id"],
+            "order_reference": order.reference if order else None,
         },
     )
-    return record
 
 
 def _on_checkout_session_event(event: dict, lookup: StripeLookup) -> Order:

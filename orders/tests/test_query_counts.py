@@ -25,11 +25,11 @@ CART_PAGE = 4
 ADD_TO_CART = 5
 ORDER_LIST = 5
 # Paying an order also writes its confirmation to the outbox and queues the task sending it.
-WEBHOOK_PAYING_AN_ORDER = 10
-WEBHOOK_FOR_A_PAID_ORDER = 7
+WEBHOOK_PAYING_AN_ORDER = 6
+WEBHOOK_FOR_A_PAID_ORDER = 6
 # The success page asks Stripe about an order not yet settled, and only reads a settled one.
 SUCCESS_PAGE_BEFORE_PAYMENT = 7
-SUCCESS_PAGE_RECORDING_THE_PAYMENT = 14
+SUCCESS_PAGE_RECORDING_THE_PAYMENT = 12
 SUCCESS_PAGE_OF_A_PAID_ORDER = 5
 
 
