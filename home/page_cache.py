@@ -59,6 +59,18 @@ class StoredPage:
     # Wall-clock time, so a copy held in a process never outlives the shared cache's entry.
     expires_at: float
 
+    def as_shared(self) -> tuple[str, str, float]:
+        """A plain tuple, which servers of any release can read: earlier ones take its first two
+        items and a class they lack could not even be unpickled."""
+        return (self.version, self.html, self.expires_at)
+
+    @classmethod
+    def from_shared(cls, value) -> "StoredPage | None":
+        """None for a miss or for an entry without an expiry, as earlier releases stored them."""
+        if isinstance(value, tuple) and len(value) == 3:
+            return cls(*value)
+        return None
+
 
 @dataclass
 class LocalCopies:
@@ -139,7 +151,7 @@ class PageCacheMiddleware:
             )
             seconds = settings.SHOP_PAGE_CACHE_SECONDS
             stored = StoredPage(filling.version, page, time.time() + seconds)
-            cache.set(filling.key, stored, seconds)
+            cache.set(filling.key, stored.as_shared(), seconds)
             local_copies.keep(filling.key, stored)
         response.content = filled
         patch_vary_headers(response, ["Cookie"])
@@ -259,8 +271,8 @@ def _page_from_shared_cache(key: str) -> tuple[str | None, str | None]:
         local_copies.forget()
         return None, None
     local_copies.saw(version, asked_at)
-    stored = found.get(key)
-    if not isinstance(stored, StoredPage) or stored.version != version:
+    stored = StoredPage.from_shared(found.get(key))
+    if stored is None or stored.version != version:
         return None, version
     local_copies.keep(key, stored)
     return stored.html, version
