@@ -1,5 +1,7 @@
-"""Content-Security-Policy on every page: strict on the storefront, what Wagtail needs in admin.
+"""What every answer of the shop gets on its way out, in as few middleware layers as can carry it:
+each layer costs every request, a webhook's or a health check's as much as a page's.
 
+Content-Security-Policy on every page: strict on the storefront, what Wagtail needs in admin.
 Written here rather than taken from django-csp 4, which could choose a policy per path, switch to
 report-only under DEBUG and add the emulator's and the media store's origins only through a
 subclass making these same choices. Django 6.0 brings its own CSP middleware.
@@ -9,10 +11,15 @@ import functools
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.messages.storage import default_storage as message_storage
 from django.core.files.storage import default_storage
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.middleware.common import CommonMiddleware
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject, empty
+from wagtail.contrib.redirects.middleware import RedirectMiddleware
 
 from orders import stripe_gateway
 
@@ -31,20 +38,52 @@ def render_policy(policy: dict[str, list[str]]) -> str:
     return "; ".join(" ".join([directive, *sources]) for directive, sources in policy.items())
 
 
-class ContentSecurityPolicyMiddleware:
+class ShopCommonMiddleware(CommonMiddleware):
+    """Django's CommonMiddleware with the shop's Content-Security-Policy and Wagtail's redirects
+    folded in: one layer where there were three.
+
+    A page not found goes first to the redirects editors set up in Wagtail, then to Django's
+    added slash, in the order the separate middlewares took them.
+    """
+
+    sync_capable = True
+    async_capable = False
+
     def __init__(self, get_response):
-        self.get_response = get_response
+        super().__init__(get_response)
+        self.editors_redirects = RedirectMiddleware(get_response)
         # Media on S3 or a CDN is served from another origin, which images must be allowed.
         self.media_origin = _origin(default_storage.url("csp"))
+        # Django's refusal of user agents and its www. redirect are off unless set up.
+        self.checks_requests = bool(settings.DISALLOWED_USER_AGENTS or settings.PREPEND_WWW)
 
     def __call__(self, request):
-        response = self.get_response(request)
+        response = self.process_request(request) if self.checks_requests else None
+        if response is None:
+            response = self.get_response(request)
+            if response.status_code == 404:
+                response = self.editors_redirects.process_response(request, response)
+            response = self.process_response(request, response)
         # Wagtail's document and image views send their own, stricter policy.
         if HEADER not in response and REPORT_ONLY_HEADER not in response:
             admin = request.path.startswith(_admin_prefix())
             header, value = _policy_header(admin, self.media_origin)
-            response[header] = value
+            response.headers[header] = value
         return response
+
+
+class LazyMessageMiddleware(MessageMiddleware):
+    """Django's MessageMiddleware, making a request's message store only once something reads or
+    adds a message: answers that show none (webhooks, redirects, cached pages) skip it."""
+
+    def process_request(self, request):
+        request._messages = SimpleLazyObject(lambda: message_storage(request))
+
+    def process_response(self, request, response):
+        messages = getattr(request, "_messages", None)
+        if isinstance(messages, SimpleLazyObject) and messages._wrapped is empty:
+            return response
+        return super().process_response(request, response)
 
 
 @functools.cache

@@ -12,6 +12,8 @@ whichever of them wins.
 import base64
 import re
 import secrets
+from collections.abc import Callable
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -32,21 +34,34 @@ REDIRECTS = {301, 302, 303, 307, 308}
 
 
 class Shopper:
-    """The browser's shopper id; remembers whether the shop asked for it while answering."""
+    """The browser's shopper id, made only once the shop needs it; remembers whether the shop
+    asked for it while answering."""
 
-    def __init__(self, shopper_id: str, from_browser: bool):
-        self._id = shopper_id
+    def __init__(self, make_id: Callable[[], str], from_browser: bool):
+        self._make_id = make_id
+        self._id: str | None = None
         self.from_browser = from_browser
         self.asked_for = False
+
+    @classmethod
+    def known(cls, shopper_id: str) -> "Shopper":
+        shopper = cls(make_id=lambda: shopper_id, from_browser=True)
+        shopper._id = shopper_id
+        return shopper
 
     @property
     def id(self) -> str:
         self.asked_for = True
-        return self._id
+        return self._current_id()
 
     def is_new_to(self, sent: str) -> bool:
         """Whether the browser, which sent `sent`, has yet to be told this id."""
-        return self._id != sent
+        return self._current_id() != sent
+
+    def _current_id(self) -> str:
+        if self._id is None:
+            self._id = self._make_id()
+        return self._id
 
 
 class ShopperCookieMiddleware:
@@ -59,15 +74,15 @@ class ShopperCookieMiddleware:
     def __call__(self, request):
         sent = request.COOKIES.get(COOKIE_NAME, "")
         if SHOPPER_ID.match(sent):
-            request.shopper = Shopper(sent, from_browser=True)
+            request.shopper = Shopper.known(sent)
         else:
-            request.shopper = Shopper(_first_shopper_id(request), from_browser=False)
+            request.shopper = Shopper(partial(_first_shopper_id, request), from_browser=False)
         response = self.get_response(request)
         shopper = request.shopper
-        if shopper.is_new_to(sent) and (shopper.asked_for or _reaches_a_browser(response)):
+        if (shopper.asked_for or _reaches_a_browser(response)) and shopper.is_new_to(sent):
             response.set_cookie(
                 COOKIE_NAME,
-                request.shopper.id,
+                shopper.id,
                 max_age=COOKIE_MAX_AGE,
                 secure=settings.SESSION_COOKIE_SECURE,
                 httponly=True,
@@ -98,7 +113,7 @@ def _first_shopper_id(request) -> str:
 
 def start_afresh(request) -> None:
     """Give the browser a new id, so the next person at it sees none of the last one's orders."""
-    request.shopper = Shopper(secrets.token_urlsafe(24), from_browser=False)
+    request.shopper = Shopper(partial(secrets.token_urlsafe, 24), from_browser=False)
 
 
 def anonymous_key(request) -> str:

@@ -51,20 +51,19 @@ MIDDLEWARE = [
     # First: Stripe's webhook needs none of what follows (see the module).
     "orders.middleware.StripeWebhookMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "config.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    # Django's CommonMiddleware, the Content-Security-Policy and Wagtail's redirects in one.
+    "config.middleware.ShopCommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     # After CSRF: a forged post is refused before it counts against its victim's limit.
     "config.ratelimit.RateLimitMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "config.middleware.LazyMessageMiddleware",
     # Outside the page cache: the shopper cookie is attached after a page is stored.
     "orders.shoppers.ShopperCookieMiddleware",
     "home.page_cache.PageCacheMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -32,3 +32,12 @@ def products(seeded_shop, stripe_emulator):
 @pytest.fixture
 def shopper(db):
     return get_user_model().objects.create_user("sam", email="sam@example.com", password=PASSWORD)
+
+
+@pytest.fixture
+def page_cache_on_redis(settings, shop_on_redis, seeded_shop):
+    """The page cache on, and Redis logging every command it runs (a slow log with no threshold)."""
+    settings.SHOP_PAGE_CACHE_SECONDS = 300
+    shop_on_redis.admin().config_set("slowlog-log-slower-than", 0)
+    shop_on_redis.admin().config_set("slowlog-max-len", 10_000)
+    return shop_on_redis

@@ -112,3 +112,14 @@ def cart_of(client) -> dict[str, int]:
 
 def is_signed_in(client) -> bool:
     return client.get(reverse("order_list")).wsgi_request.user.is_authenticated
+
+
+def page_cache_commands(server: RedisServer, send) -> list[str]:
+    """The commands touching stored pages that Redis ran while `send` ran (the server logs
+    every command with its arguments once page_cache_on_redis has set its slow log up)."""
+    server.admin().slowlog_reset()
+    send()
+    commands = [
+        entry["command"].decode(errors="replace") for entry in server.admin().slowlog_get(10_000)
+    ]
+    return [command for command in reversed(commands) if "page-cache" in command]
