@@ -24,6 +24,19 @@ def media_of_this_process(tmp_path_factory):
 
 
 @pytest.fixture
+def settings_kept_in_cache(monkeypatch):
+    """Site settings stay cached for the whole test, as a running shop's stay warm: on a loaded
+    machine a slow set-up must not let them expire between the queries a test counts."""
+    from django.core.cache import cache
+
+    from shop import models
+
+    monkeypatch.setattr(models, "SETTINGS_CACHE_SECONDS", None)
+    yield
+    cache.clear()
+
+
+@pytest.fixture
 def seeded_shop(db):
     # Without the demo pictures: drawing and storing them for every test would only slow it.
     call_command("seed_shop", "--without-pictures", verbosity=0)

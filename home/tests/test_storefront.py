@@ -74,7 +74,9 @@ def test_seeding_twice_gives_the_same_database(seeded_shop):
     assert snapshot() == before
 
 
-def test_storefront_query_count_does_not_grow_with_products(client, seeded_shop, make_product):
+def test_storefront_query_count_does_not_grow_with_products(
+    client, seeded_shop, make_product, settings_kept_in_cache
+):
     client.get("/")
 
     def count_queries():

@@ -41,7 +41,7 @@ def queries(send) -> int:
 
 
 @pytest.fixture(autouse=True)
-def shop_settings_in_the_cache(db):
+def shop_settings_in_the_cache(db, settings_kept_in_cache):
     """A running shop keeps its settings in the cache; the first page after a miss pays a query."""
     site = Site.objects.get(is_default_site=True)
     ShopSettings.cached_for_site(site)

@@ -24,7 +24,7 @@ PRODUCT_PAGE = 7
 
 
 @pytest.fixture
-def catalogue(seeded_shop, make_product, settings, tmp_path):
+def catalogue(seeded_shop, make_product, settings, tmp_path, settings_kept_in_cache):
     settings.MEDIA_ROOT = tmp_path
     ShopSettings.cached_for_site(Site.objects.get(is_default_site=True))
     index = make_product_index()
