@@ -345,9 +345,11 @@ Catalogue = tuple[dict[int, Product], dict[int, ProductVariant]]
 def _catalogue_for(keys) -> Catalogue:
     """The products and variants the cart's line keys name: one query, two with variants."""
     parsed = [parse_line_key(key) for key in keys]
+    # Only what a line needs: its stock level for the checkout's hold, no picture, no order.
     products = (
-        Product.objects.select_related("image", "stock_level")
-        .with_availability()
+        Product.objects.select_related("stock_level")
+        .with_variants_flag()
+        .order_by()
         .in_bulk({product_id for product_id, _ in parsed})
     )
     variant_ids = {variant_id for _, variant_id in parsed if variant_id is not None}

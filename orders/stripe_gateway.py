@@ -1,6 +1,8 @@
 """The only module that talks to Stripe; everything else sees plain data and typed errors."""
 
+import functools
 import logging
+import os
 import re
 import typing
 from dataclasses import dataclass
@@ -241,14 +243,26 @@ def seconds_per_try(budget: float) -> float:
 
 
 def _client() -> stripe.StripeClient:
-    base_addresses = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
-    per_try = seconds_per_try(settings.STRIPE_TIME_BUDGET_SECONDS)
+    """The process's client for the configured account, so calls reuse its open connections."""
+    return _client_for(
+        settings.STRIPE_SECRET_KEY or "sk_missing",
+        settings.STRIPE_API_BASE,
+        settings.STRIPE_TIME_BUDGET_SECONDS,
+        os.getpid(),
+    )
+
+
+# Keyed by process too: a forked worker must never share its parent's sockets.
+@functools.lru_cache(maxsize=4)
+def _client_for(api_key: str, api_base: str, budget: float, pid: int) -> stripe.StripeClient:
+    per_try = seconds_per_try(budget)
     # requests bounds connecting and each wait for the answer separately; Stripe's answers are
     # small enough to arrive at once, so the two limits together bound a whole try.
     timeout = (per_try * CONNECT_SHARE, per_try * (1 - CONNECT_SHARE))
+    # Safe to share between threads: RequestsClient keeps one connection pool per thread.
     return stripe.StripeClient(
-        settings.STRIPE_SECRET_KEY or "sk_missing",
-        base_addresses=base_addresses,
+        api_key,
+        base_addresses={"api": api_base} if api_base else None,
         max_network_retries=MAX_NETWORK_RETRIES,
         http_client=stripe.RequestsClient(timeout=timeout),
     )

@@ -88,6 +88,10 @@ class ProductQuerySet(models.QuerySet):
             ),
         )
 
+    def with_variants_flag(self):
+        """Annotate only what `has_variants` asks: a cart's lines show no availability."""
+        return self.annotate(annotated_has_variants=self._has_variants())
+
 
 # Clusterable, so child rows edited inline in the snippet go through its drafts and revisions.
 class Product(PreviewableMixin, DraftStateMixin, RevisionMixin, index.Indexed, ClusterableModel):

@@ -52,7 +52,11 @@ def hold(holds: Iterable[Hold]) -> None:
     """Hold every quantity asked for, or none of them: raise NotEnoughStock naming each line
     that is short and how many are left."""
     holds = sorted(holds, key=lambda item: item.stock_level_id or 0)
-    with transaction.atomic():
+    if not holds:
+        return
+    # No savepoint inside a caller's transaction: a shortage raises out of it, and the whole
+    # transaction, the caller's writes with the holds taken so far, rolls back.
+    with transaction.atomic(savepoint=False):
         for item in holds:
             taken = item.stock_level_id is not None and StockLevel.objects.filter(
                 pk=item.stock_level_id, on_hand__gte=F("held") + item.quantity
