@@ -1,8 +1,9 @@
 """Storefront search over live products, on Wagtail's search (PostgreSQL full-text, or SQLite's)."""
 
+import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.core.paginator import Page, Paginator
 from django.dispatch import receiver
@@ -11,8 +12,9 @@ from wagtail.search.index import insert_or_update_object
 from wagtail.signals import page_published, published
 
 from .images import with_card_images
-from .listing import PAGE_SIZE
+from .listing import PAGE_NUMBER, PAGE_SIZE
 from .models import Product
+from .stored_parts import StoredPart, stored_part
 
 # Longer than any product name; a longer query is cut here rather than refused.
 MAX_QUERY_LENGTH = 100
@@ -52,6 +54,31 @@ def search_products(raw_query: str, *, page=None) -> SearchResults:
         terms, with_card_images(Product.objects.live().with_availability()), operator="and"
     )
     return SearchResults(query=query, page=Paginator(results, PAGE_SIZE).get_page(page))
+
+
+def search_context(raw_query: str, *, page=None) -> dict:
+    """What the search page needs: the query to show back and its results, as stored or to
+    render (stored afterwards when the page asked for is the page shown)."""
+    query = clean_query(raw_query)
+    page = page or "1"
+    if not query:
+        return {"query": query, "results_part": StoredPart()}
+    part = stored_part(_part_key(query, page))
+    if part.html is not None:
+        return {"query": query, "results_part": part}
+    results = search_products(query, page=page)
+    if str(results.page.number) != page:
+        # A page past the end shows the last one; only pages that exist take room in the cache.
+        part = replace(part, key=None)
+    return {"query": query, "search": results, "results_part": part}
+
+
+def _part_key(query: str, page: str) -> str | None:
+    if not PAGE_NUMBER.fullmatch(page):
+        return None
+    # Hashed: a query may hold spaces and characters some caches refuse in keys.
+    digest = hashlib.sha256(query.encode()).hexdigest()
+    return f"catalogue-search:{digest}:{page}"
 
 
 def suggest_products(raw_query: str, *, limit: int) -> list[Product]:
