@@ -72,7 +72,7 @@ def test_a_search_seen_again_skips_the_search_queries(catalogue):
 def test_a_stored_listing_shows_the_sort_asked_for_and_a_product_just_published(
     catalogue, make_product
 ):
-    url = catalogue["index"].url
+    url = catalogue["lamps"].url
     Client().get(url, {"sort": "price"})
     Client().get(url, {"sort": "price-desc"})
 
