@@ -6,6 +6,8 @@ import unicodedata
 from dataclasses import dataclass, replace
 
 from django.core.paginator import Page, Paginator
+from django.db import transaction
+from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 from wagtail.search.backends import get_search_backend
 from wagtail.search.index import insert_or_update_object
@@ -104,3 +106,16 @@ def index_products_of_a_renamed_category(sender, instance, **kwargs):
     if isinstance(instance, CategoryPage):
         for product in instance.products.all():
             insert_or_update_object(product)
+
+
+@receiver(pre_delete, sender="home.CategoryPage")
+def index_products_of_a_deleted_category(sender, instance, **kwargs):
+    """Once the category is gone, its products are found by their other categories only."""
+    product_ids = list(instance.products.values_list("pk", flat=True))
+
+    def index_again():
+        for product in Product.objects.filter(pk__in=product_ids):
+            insert_or_update_object(product)
+
+    if product_ids:
+        transaction.on_commit(index_again)
