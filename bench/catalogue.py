@@ -7,6 +7,9 @@ categories), then drives a category page, the product index (a page of 24, as fi
 sorted by price, which skips the page cache) and a search, each for --duration seconds with
 --concurrency keep-alive clients, against the minimal Django view served by the same gunicorn in
 the same run. Then grows the catalogue to 10,000 products and measures search again.
+
+$BENCH_DATABASE and $BENCH_REDIS_DB choose another database and Redis number
+(shop_bench_catalogue, 12).
 """
 
 import argparse
@@ -22,9 +25,10 @@ from pathlib import Path
 from bench.run import free_port, start_gunicorn, wait_until_listening
 
 ROOT = Path(__file__).resolve().parent.parent
-DATABASE = "shop_bench_catalogue"
+# Overridable so that two copies of the shop can be measured on one machine without sharing data.
+DATABASE = os.environ.get("BENCH_DATABASE", "shop_bench_catalogue")
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
-REDIS_URL = "redis://127.0.0.1:6379/12"
+REDIS_URL = f"redis://127.0.0.1:6379/{os.environ.get('BENCH_REDIS_DB', '12')}"
 CATEGORIES = 10
 SMALL_CATALOGUE = 1_000
 LARGE_CATALOGUE = 10_000
@@ -255,7 +259,7 @@ def main() -> int:
     small_counts = queries_per_page(paths)
 
     port = free_port()
-    server = start_gunicorn(port, arguments.gunicorn_workers)
+    server = start_gunicorn(port, arguments.gunicorn_workers, "bench.settings")
     try:
         wait_until_listening(port)
         print(

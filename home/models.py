@@ -9,7 +9,7 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from products.images import with_card_images
-from products.listing import product_listing
+from products.listing import listing_context
 from products.models import Product
 
 
@@ -127,7 +127,7 @@ class ProductIndexPage(Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         categories = CategoryPage.objects.live().public().order_by("title")
-        context["listing"] = product_listing(request.GET, categories=categories)
+        context.update(listing_context(request.GET, page_id=self.pk, categories=categories))
         return context
 
 
@@ -151,5 +151,5 @@ class CategoryPage(Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["listing"] = product_listing(request.GET, category=self)
+        context.update(listing_context(request.GET, page_id=self.pk, category=self))
         return context

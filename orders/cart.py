@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.conf import settings
 
 from products.models import Product, ProductVariant
+from products.stock import Shortage
 
 from . import saved_carts
 from .errors import ShopError
@@ -56,6 +57,14 @@ class CartLine:
     def stock_item(self) -> Product | ProductVariant:
         """What the line's stock is counted on: its variant, or the product sold as it is."""
         return self.variant or self.product
+
+    @property
+    def shortage(self) -> Shortage | None:
+        """What the checkout would refuse this line for now: more asked than is available."""
+        available = self.stock_item.stock_available
+        if available is None or self.quantity <= available:
+            return None
+        return Shortage(self.name, self.quantity, max(available, 0))
 
 
 def parse_quantity(raw) -> int:

@@ -4,7 +4,8 @@ Anything a listing cannot use (an unknown order, a category that is not listed, 
 end or not a number) falls back to the default, so a hand-edited address never fails.
 """
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
@@ -12,6 +13,7 @@ from django.http import QueryDict
 
 from .images import with_card_images
 from .models import Product
+from .stored_parts import stored_part
 
 PAGE_SIZE = 24
 SORTS = {
@@ -21,6 +23,9 @@ SORTS = {
     "newest": ("Newest", ("-first_published_at", "-pk")),
 }
 DEFAULT_SORT = "featured"
+# Page numbers a listing's own links can name; anything else is read leniently but never stored.
+PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
+MAX_SLUG_LENGTH = 255
 
 
 @dataclass(frozen=True)
@@ -79,4 +84,33 @@ def product_listing(query: QueryDict, *, category=None, categories=()) -> Listin
         page=page,
         categories=categories,
         sorts={key: label for key, (label, _) in SORTS.items()},
+    )
+
+
+def listing_context(query: QueryDict, *, page_id: int, category=None, categories=()) -> dict:
+    """What a category or index page needs for its listing: the part as stored, or the listing
+    to render, stored afterwards when the address names it the way the listing's links do."""
+    part = stored_part(_part_key(query, page_id))
+    if part.html is not None:
+        return {"listing_part": part}
+    listing = product_listing(query, category=category, categories=categories)
+    if not _names_listing_exactly(query, listing):
+        # A category that is not listed or a page past the end shows the default, but is not
+        # stored under its own address: only real listings take room in the cache.
+        part = replace(part, key=None)
+    return {"listing": listing, "listing_part": part}
+
+
+def _part_key(query: QueryDict, page_id: int) -> str | None:
+    page = query.get("page", "1")
+    category = query.get("category", "")
+    if not PAGE_NUMBER.fullmatch(page) or len(category) > MAX_SLUG_LENGTH:
+        return None
+    choices = ListingChoices.from_query(query)
+    return f"catalogue-listing:{page_id}:{choices.sort}:{int(choices.in_stock)}:{page}:{category}"
+
+
+def _names_listing_exactly(query: QueryDict, listing: Listing) -> bool:
+    return query.get("category", "") == listing.choices.category and query.get("page", "1") == str(
+        listing.page.number
     )

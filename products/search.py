@@ -1,18 +1,22 @@
 """Storefront search over live products, on Wagtail's search (PostgreSQL full-text, or SQLite's)."""
 
+import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.core.paginator import Page, Paginator
+from django.db import transaction
+from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 from wagtail.search.backends import get_search_backend
 from wagtail.search.index import insert_or_update_object
 from wagtail.signals import page_published, published
 
 from .images import with_card_images
-from .listing import PAGE_SIZE
+from .listing import PAGE_NUMBER, PAGE_SIZE
 from .models import Product
+from .stored_parts import StoredPart, stored_part
 
 # Longer than any product name; a longer query is cut here rather than refused.
 MAX_QUERY_LENGTH = 100
@@ -54,6 +58,31 @@ def search_products(raw_query: str, *, page=None) -> SearchResults:
     return SearchResults(query=query, page=Paginator(results, PAGE_SIZE).get_page(page))
 
 
+def search_context(raw_query: str, *, page=None) -> dict:
+    """What the search page needs: the query to show back and its results, as stored or to
+    render (stored afterwards when the page asked for is the page shown)."""
+    query = clean_query(raw_query)
+    page = page or "1"
+    if not query:
+        return {"query": query, "results_part": StoredPart()}
+    part = stored_part(_part_key(query, page))
+    if part.html is not None:
+        return {"query": query, "results_part": part}
+    results = search_products(query, page=page)
+    if str(results.page.number) != page:
+        # A page past the end shows the last one; only pages that exist take room in the cache.
+        part = replace(part, key=None)
+    return {"query": query, "search": results, "results_part": part}
+
+
+def _part_key(query: str, page: str) -> str | None:
+    if not PAGE_NUMBER.fullmatch(page):
+        return None
+    # Hashed: a query may hold spaces and characters some caches refuse in keys.
+    digest = hashlib.sha256(query.encode()).hexdigest()
+    return f"catalogue-search:{digest}:{page}"
+
+
 def suggest_products(raw_query: str, *, limit: int) -> list[Product]:
     """Live products whose name starts with what the shopper is typing, best matches first."""
     terms = search_terms(clean_query(raw_query))
@@ -77,3 +106,16 @@ def index_products_of_a_renamed_category(sender, instance, **kwargs):
     if isinstance(instance, CategoryPage):
         for product in instance.products.all():
             insert_or_update_object(product)
+
+
+@receiver(pre_delete, sender="home.CategoryPage")
+def index_products_of_a_deleted_category(sender, instance, **kwargs):
+    """Once the category is gone, its products are found by their other categories only."""
+    product_ids = list(instance.products.values_list("pk", flat=True))
+
+    def index_again():
+        for product in Product.objects.filter(pk__in=product_ids):
+            insert_or_update_object(product)
+
+    if product_ids:
+        transaction.on_commit(index_again)

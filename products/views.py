@@ -3,7 +3,7 @@ from django.shortcuts import get_object_or_404, render
 
 from .models import Product
 from .pages import product_page_context
-from .search import SUGGESTION_COUNT, search_products, suggest_products
+from .search import SUGGESTION_COUNT, search_context, suggest_products
 
 
 def product_detail(request, slug):
@@ -20,9 +20,9 @@ def product_detail(request, slug):
 
 
 def search(request):
-    results = search_products(request.GET.get("q", ""), page=request.GET.get("page"))
-    title = f"Search: {results.query}" if results.query else "Search"
-    return render(request, "products/search.html", {"search": results, "page_title": title})
+    context = search_context(request.GET.get("q", ""), page=request.GET.get("page"))
+    context["page_title"] = f"Search: {context['query']}" if context["query"] else "Search"
+    return render(request, "products/search.html", context)
 
 
 def search_suggestions(request):

@@ -32,3 +32,13 @@ def json_ld(data) -> str:
 def page_url(listing, number) -> str:
     """The address of another page of a listing, keeping its order and filters."""
     return listing.page_url(int(number))
+
+
+@register.simple_tag(takes_context=True)
+def stored_part(context, part, template_name):
+    """A part of the page as stored, or rendered here with the page's own context and stored."""
+    if part.html is not None:
+        return mark_safe(part.for_request(context["request"]))
+    html = context.template.engine.get_template(template_name).render(context)
+    part.store(html)
+    return html
