@@ -210,6 +210,25 @@ def measure(port: int, paths: list[str], duration: float, concurrency: int) -> d
     }
 
 
+def measure_unstored_searches(port: int, paths: list[str], duration: float) -> dict:
+    """One request at a time, each after the stored catalogue parts are retired, so every
+    search runs its queries and renders its cards: what a query nobody asked lately costs."""
+    from home.page_cache import forget_cached_pages
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    latencies = []
+    deadline = time.monotonic() + duration
+    while time.monotonic() < deadline:
+        forget_cached_pages()
+        started = time.perf_counter()
+        connection.request("GET", paths[len(latencies) % len(paths)])
+        connection.getresponse().read()
+        latencies.append(time.perf_counter() - started)
+    connection.close()
+    quantiles = statistics.quantiles(latencies, n=100)
+    return {"p50": quantiles[49] * 1000, "p99": quantiles[98] * 1000}
+
+
 def queries_per_page(paths_by_scenario: dict) -> dict:
     """SQL queries for one anonymous request of each scenario (after a first one), in-process."""
     from django.db import connection
@@ -233,8 +252,10 @@ def print_table(title: str, figures: dict, counts: dict) -> None:
         f"{'queries':>8} {'errors':>7}"
     )
     for scenario, figure in figures.items():
+        # A reference that served nothing (an overloaded machine) leaves the share unknown.
+        share = figure["rps"] / ceiling if ceiling else float("nan")
         print(
-            f"{scenario:26} {figure['rps']:8.0f} {figure['rps'] / ceiling:10.0%} "
+            f"{scenario:26} {figure['rps']:8.0f} {share:10.0%} "
             f"{figure['p50']:8.1f} {figure['p99']:8.1f} {counts[scenario]:8d} {figure['errors']:7d}"
         )
 
@@ -278,6 +299,7 @@ def main() -> int:
             for scenario in ("minimal view", "search")
         }
         one_at_a_time = measure(port, paths["search"], arguments.duration, 1)
+        unstored = measure_unstored_searches(port, paths["search"], arguments.duration)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -286,7 +308,9 @@ def main() -> int:
     print_table(f"{LARGE_CATALOGUE:,} products", large, large_counts)
     print(
         f"\nsearch at {LARGE_CATALOGUE:,} products, one request at a time: "
-        f"p50 {one_at_a_time['p50']:.1f} ms, p99 {one_at_a_time['p99']:.1f} ms"
+        f"p50 {one_at_a_time['p50']:.1f} ms, p99 {one_at_a_time['p99']:.1f} ms "
+        "(target p50 < 25 ms); with stored results retired before each request: "
+        f"p50 {unstored['p50']:.1f} ms, p99 {unstored['p99']:.1f} ms"
     )
     print(
         "queries per page, 1,000 -> 10,000 products: "
