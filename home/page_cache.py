@@ -266,7 +266,7 @@ def _page_from_shared_cache(key: str) -> tuple[str | None, str | None]:
     asked_at = time.monotonic()
     # One round trip asks for the version and the page together.
     found = cache.get_many([VERSION_KEY, key])
-    version = found.get(VERSION_KEY) or _start_version()
+    version = found.get(VERSION_KEY) or start_version()
     if version is None:
         local_copies.forget()
         return None, None
@@ -278,7 +278,7 @@ def _page_from_shared_cache(key: str) -> tuple[str | None, str | None]:
     return stored.html, version
 
 
-def _start_version() -> str | None:
+def start_version() -> str | None:
     """The version after the cache lost it (or never had it); None while the cache is out."""
     cache.add(VERSION_KEY, secrets.token_hex(8), None)
     return cache.get(VERSION_KEY)

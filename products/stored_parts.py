@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.middleware.csrf import get_token
 
-from home.page_cache import CSRF_FIELD, CSRF_PLACEHOLDER, VERSION_KEY, _start_version
+from home.page_cache import CSRF_FIELD, CSRF_PLACEHOLDER, VERSION_KEY, start_version
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ def stored_part(key: str | None) -> StoredPart:
     if key is None or settings.SHOP_PAGE_CACHE_SECONDS <= 0:
         return StoredPart()
     found = cache.get_many([VERSION_KEY, key])
-    version = found.get(VERSION_KEY) or _start_version()
+    version = found.get(VERSION_KEY) or start_version()
     if version is None:
         return StoredPart()
     stored = found.get(key)
