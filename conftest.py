@@ -37,6 +37,17 @@ def settings_kept_in_cache(monkeypatch):
 
 
 @pytest.fixture
+def page_cache_on(settings):
+    """The page cache as in production (the suite runs with it off), emptied around the test."""
+    from django.core.cache import cache
+
+    settings.SHOP_PAGE_CACHE_SECONDS = 300
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
 def seeded_shop(db):
     # Without the demo pictures: drawing and storing them for every test would only slow it.
     call_command("seed_shop", "--without-pictures", verbosity=0)

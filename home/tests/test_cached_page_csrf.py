@@ -1,26 +1,12 @@
 """The CSRF token written into a page served from the page cache works like Django's own."""
 
-import re
-
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
+from home.tests.helpers import csrf_token_in
 from products.models import Product
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def page_cache_on(settings):
-    settings.SHOP_PAGE_CACHE_SECONDS = 300
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def csrf_token_in(html: str) -> str:
-    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache_on")]
 
 
 def add_to_cart(visitor: Client, token: str):

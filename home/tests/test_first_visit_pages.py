@@ -4,7 +4,6 @@ or a shopper id never does."""
 import re
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -12,15 +11,7 @@ from orders.models import Order
 from orders.tests.factories import make_order
 from products.models import Product
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def page_cache_on(settings):
-    settings.SHOP_PAGE_CACHE_SECONDS = 300
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache_on")]
 
 
 def cart_count(html: str) -> int:

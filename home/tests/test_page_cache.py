@@ -1,28 +1,14 @@
 """First-time visitors get CMS pages from the cache, each with a CSRF token of their own."""
 
-import re
-
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from home.tests.helpers import csrf_token_in
 from products.models import Product
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def page_cache_on(settings):
-    settings.SHOP_PAGE_CACHE_SECONDS = 300
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def csrf_token_in(html: str) -> str:
-    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache_on")]
 
 
 def test_second_new_visitor_is_served_without_database_queries(seeded_shop):

@@ -3,22 +3,13 @@
 import re
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from products import stock
 from products.models import StockLevel
 from products.tests.factories import track_stock
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def page_cache_on(settings):
-    settings.SHOP_PAGE_CACHE_SECONDS = 300
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache_on")]
 
 
 def card_of(html: str, product) -> str:

@@ -3,23 +3,15 @@
 import re
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from home.tests.helpers import csrf_token_in
 from products.models import Product
 from products.tests.catalogue import make_category, make_product_index, put_in_category
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def page_cache_on(settings):
-    settings.SHOP_PAGE_CACHE_SECONDS = 300
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache_on")]
 
 
 @pytest.fixture
@@ -46,10 +38,6 @@ def queries_for(path, data) -> int:
         response = Client().get(path, data)
     assert response.status_code == 200
     return len(captured)
-
-
-def csrf_token_in(html: str) -> str:
-    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
 
 
 def test_a_sorted_listing_seen_again_skips_the_listing_queries(catalogue):
