@@ -1,7 +1,6 @@
 """Every browser is known by a shopper cookie from its first response; logging out starts afresh."""
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -13,14 +12,6 @@ from orders.tests.factories import make_order
 from products.models import Product
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def page_cache_on(settings):
-    settings.SHOP_PAGE_CACHE_SECONDS = 300
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def shopper_cookie(response):

@@ -2,7 +2,6 @@
 categories and pictures to show from its first start."""
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
@@ -13,14 +12,6 @@ from products.models import Product
 from products.tests.catalogue import make_category, put_in_category
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def page_cache_on(settings):
-    settings.SHOP_PAGE_CACHE_SECONDS = 300
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_a_category_page_is_served_from_the_page_cache_and_refreshed_on_publishing(
