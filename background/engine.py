@@ -54,6 +54,15 @@ def insert_and_enqueue(task: Task, insert_sql: str, params: list) -> int | None:
 
     One round trip for what would otherwise be two: the row and its task go in together.
     """
+    if connection.vendor != "postgresql":
+        # SQLite, in local runs: the row, then the task, in the caller's transaction.
+        with connection.cursor() as cursor:
+            cursor.execute(insert_sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        task.enqueue(row[0])
+        return row[0]
     backend = task.get_backend()
     backend.validate_task(task)
     queued = DBTaskResult(

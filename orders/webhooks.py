@@ -63,7 +63,7 @@ def _record_outcome(
         cursor.execute(
             f"INSERT INTO {_TABLE} (stripe_event_id, type, payload, order_id, outcome, detail, "
             "received_at, processed_at, delivery_count) "
-            "VALUES (%s, %s, %s::jsonb, %s, %s, %s, %s, %s, 1) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 1) "
             "ON CONFLICT (stripe_event_id) DO UPDATE SET "
             f"delivery_count = {_TABLE}.delivery_count + %s, "
             f"order_id = CASE WHEN {keep} THEN {_TABLE}.order_id ELSE EXCLUDED.order_id END, "
