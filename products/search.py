@@ -69,7 +69,9 @@ def search_context(raw_query: str, *, page=None) -> dict:
     if part.html is not None:
         return {"query": query, "results_part": part}
     results = search_products(query, page=page)
-    if str(results.page.number) != page:
+    # No page at all when the query holds no words to search for.
+    shown = results.page.number if results.page else 1
+    if str(shown) != page:
         # A page past the end shows the last one; only pages that exist take room in the cache.
         part = replace(part, key=None)
     return {"query": query, "search": results, "results_part": part}
