@@ -4,6 +4,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, replace
+from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
 from django.db import transaction
@@ -31,6 +32,14 @@ class SearchResults:
     @property
     def count(self) -> int:
         return self.page.paginator.count if self.page else 0
+
+    def page_url(self, number: int) -> str:
+        return results_url(self.query, number)
+
+
+def results_url(query: str, number: int) -> str:
+    """The address of a page of results, the first without its number."""
+    return "?" + urlencode({"q": query, "page": number} if number > 1 else {"q": query})
 
 
 def clean_query(raw: str) -> str:

@@ -29,9 +29,9 @@ def json_ld(data) -> str:
 
 
 @register.filter
-def page_url(listing, number) -> str:
-    """The address of another page of a listing, keeping its order and filters."""
-    return listing.page_url(int(number))
+def page_url(pages, number) -> str:
+    """The address of another page of a listing or of search results, keeping what they show."""
+    return pages.page_url(int(number))
 
 
 @register.simple_tag(takes_context=True)
