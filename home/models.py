@@ -8,6 +8,7 @@ from wagtail.images.blocks import ImageBlock
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from home.page_cache import page_shows_query
 from products.images import with_card_images
 from products.listing import listing_context
 from products.models import Product
@@ -128,6 +129,7 @@ class ProductIndexPage(Page):
         context = super().get_context(request, *args, **kwargs)
         categories = CategoryPage.objects.live().public().order_by("title")
         context.update(listing_context(request.GET, page_id=self.pk, categories=categories))
+        page_shows_query(request, context.pop("shown_query"))
         return context
 
 
@@ -152,4 +154,5 @@ class CategoryPage(Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context.update(listing_context(request.GET, page_id=self.pk, category=self))
+        page_shows_query(request, context.pop("shown_query"))
         return context

@@ -1,4 +1,5 @@
-"""Whole-page cache for CMS pages, with the few parts that differ per visitor filled in per request.
+"""Whole-page cache for CMS pages and search, with the few parts that differ per visitor filled in
+per request.
 
 Pages are stored as rendered for an anonymous visitor, with a placeholder where the CSRF token
 goes and a marker where each personal part goes (`{% personal %}`: cart count, account links,
@@ -13,12 +14,19 @@ change made through another process therefore shows here within that bound, abou
 browser takes to load the page anyway; a change made through this process shows at once. Shown
 stock and prices were never closer than that: they are read when the page was stored.
 
-Editors and other admin users, visitors with a message waiting, requests with a query string,
-and everyone while the cache is unreachable get a fresh render; pages are stored only from
-anonymous visitors while no page in the site has a view restriction.
+A query string is part of a page's key in the one spelling products/query_strings.py gives it
+(a sorted listing, a page of search results). A page is stored under it only when the page says
+its own links spell what it shows that way: an unknown sort, a filter the page lacks or a page
+past the end is read leniently, rendered afresh and never stored, and a query holding anything
+no catalogue page reads (`?utm_source=`) is not even looked up. So junk never takes room.
+
+Editors and other admin users, visitors with a message waiting, and everyone while the cache is
+unreachable get a fresh render; pages are stored only from anonymous visitors while no page in
+the site has a view restriction.
 """
 
 import functools
+import hashlib
 import os
 import re
 import secrets
@@ -31,7 +39,7 @@ from django.core.cache import cache
 from django.core.signals import setting_changed
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.template import RequestContext
 from django.template.loader import get_template
@@ -41,14 +49,18 @@ from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.signals import page_published, page_unpublished, published, unpublished
 
 from orders.shoppers import COOKIE_NAME as SHOPPER_COOKIE_NAME
+from products.query_strings import canonical_query
 
 VERSION_KEY = "page-cache:version"
 CSRF_PLACEHOLDER = "__csrf_token_placeholder__"
 CSRF_FIELD = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
 PERSONAL_MARKER = re.compile(r"<!--personal:([\w/.-]+\.html)-->")
 LOCAL_COPY_SECONDS = 1.0
+# Wagtail's pages and the catalogue's search, by the name their URL resolves to.
+CACHED_VIEWS = frozenset({"wagtail_serve", "search"})
 # The most pages a process keeps copies of: a few dozen CMS pages, each with and without the
-# first visit's personal parts, fit well within it.
+# first visit's personal parts, fit well within it, with the listings and searches asked for
+# most; past it the copies start again rather than grow with every search.
 LOCAL_COPIES_KEPT = 500
 
 
@@ -145,7 +157,7 @@ class PageCacheMiddleware:
             return response
         html = response.content.decode()
         filled = fill_personal_parts(request, html)
-        if self._storable(request, response):
+        if self._storable(request, response, filling):
             page = CSRF_FIELD.sub(
                 rf"\g<1>{CSRF_PLACEHOLDER}\g<2>", filled if filling.first_visit else html
             )
@@ -158,20 +170,21 @@ class PageCacheMiddleware:
         return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if request.resolver_match.url_name != "wagtail_serve" or not self._cacheable_request(
+        if request.resolver_match.view_name not in CACHED_VIEWS or not self._cacheable_request(
             request
         ):
             return None
+        query = canonical_query(request.GET)
+        if query is None:
+            return None
         first_visit = _is_first_visit(request)
-        key = f"page-cache:{request.get_host()}:{request.path}"
-        if first_visit:
-            key += ":first-visit"
+        key = _page_key(request, query, first_visit)
         html = local_copies.page(key)
         if html is None:
             html, version = _page_from_shared_cache(key)
             if html is None:
                 if version is not None:
-                    request.page_cache_filling = Filling(key, version, first_visit)
+                    request.page_cache_filling = Filling(key, version, first_visit, query)
                 return None
         html = html.replace(CSRF_PLACEHOLDER, csrf_token(request))
         response = HttpResponse(html if first_visit else fill_personal_parts(request, html))
@@ -183,7 +196,6 @@ class PageCacheMiddleware:
         if (
             settings.SHOP_PAGE_CACHE_SECONDS <= 0
             or request.method != "GET"
-            or request.META.get("QUERY_STRING")
             or request.COOKIES.get("messages")
         ):
             return False
@@ -195,14 +207,22 @@ class PageCacheMiddleware:
         return not request.user.has_perm("wagtailadmin.access_admin")
 
     @staticmethod
-    def _storable(request, response) -> bool:
+    def _storable(request, response, filling: "Filling") -> bool:
         return (
-            response.status_code == 200
+            # A page that does not say what it shows reads no query string at all.
+            getattr(request, "page_cache_shown_query", "") == filling.query
+            and response.status_code == 200
             and not response.cookies
             and "private" not in response.get("Cache-Control", "")
             and not request.user.is_authenticated
             and not PageViewRestriction.objects.exists()
         )
+
+
+def page_shows_query(request, query_string: str) -> None:
+    """Tell the cache the query string naming what this page shows, as the page's own links
+    spell it: the page is stored only for a request whose query string means the same."""
+    request.page_cache_shown_query = canonical_query(QueryDict(query_string.removeprefix("?")))
 
 
 def csrf_token(request) -> str:
@@ -250,6 +270,16 @@ class Filling:
     version: str
     # Stored with its personal parts filled in, as every browser on its first visit sees them.
     first_visit: bool
+    # The request's query string, as products/query_strings.py spells it.
+    query: str
+
+
+def _page_key(request, query: str, first_visit: bool) -> str:
+    key = f"page-cache:{request.get_host()}:{request.path}"
+    if query:
+        # Hashed: search words may hold characters some caches refuse in keys.
+        key += "?" + hashlib.sha256(query.encode()).hexdigest()
+    return key + (":first-visit" if first_visit else "")
 
 
 def _is_first_visit(request) -> bool:

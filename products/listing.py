@@ -4,7 +4,6 @@ Anything a listing cannot use (an unknown order, a category that is not listed, 
 end or not a number) falls back to the default, so a hand-edited address never fails.
 """
 
-import re
 from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
@@ -13,6 +12,7 @@ from django.http import QueryDict
 
 from .images import with_card_images
 from .models import Product
+from .query_strings import DEFAULT_SORT, MAX_SLUG_LENGTH, PAGE_NUMBER
 from .stored_parts import stored_part
 
 PAGE_SIZE = 24
@@ -22,10 +22,6 @@ SORTS = {
     "price-desc": ("Price, high to low", ("-price", "name", "pk")),
     "newest": ("Newest", ("-first_published_at", "-pk")),
 }
-DEFAULT_SORT = "featured"
-# Page numbers a listing's own links can name; anything else is read leniently but never stored.
-PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
-MAX_SLUG_LENGTH = 255
 
 
 @dataclass(frozen=True)
@@ -65,6 +61,11 @@ class Listing:
     def page_url(self, number: int) -> str:
         return self.choices.query_string(page=number if number > 1 else "")
 
+    @property
+    def shown_query(self) -> str:
+        """The page shown, as the listing's own links name it."""
+        return self.page_url(self.page.number)
+
 
 def product_listing(query: QueryDict, *, category=None, categories=()) -> Listing:
     """One page of live products, of `category` if given, filtered and sorted as asked."""
@@ -89,16 +90,17 @@ def product_listing(query: QueryDict, *, category=None, categories=()) -> Listin
 
 def listing_context(query: QueryDict, *, page_id: int, category=None, categories=()) -> dict:
     """What a category or index page needs for its listing: the part as stored, or the listing
-    to render, stored afterwards when the address names it the way the listing's links do."""
+    to render, stored afterwards when the address names it the way the listing's links do; and
+    `shown_query`, the way they name the page shown."""
     part = stored_part(_part_key(query, page_id))
     if part.html is not None:
-        return {"listing_part": part}
+        return {"listing_part": part, "shown_query": _query_of_stored_part(query)}
     listing = product_listing(query, category=category, categories=categories)
     if not _names_listing_exactly(query, listing):
         # A category that is not listed or a page past the end shows the default, but is not
         # stored under its own address: only real listings take room in the cache.
         part = replace(part, key=None)
-    return {"listing": listing, "listing_part": part}
+    return {"listing": listing, "listing_part": part, "shown_query": listing.shown_query}
 
 
 def _part_key(query: QueryDict, page_id: int) -> str | None:
@@ -108,6 +110,14 @@ def _part_key(query: QueryDict, page_id: int) -> str | None:
         return None
     choices = ListingChoices.from_query(query)
     return f"catalogue-listing:{page_id}:{choices.sort}:{int(choices.in_stock)}:{page}:{category}"
+
+
+def _query_of_stored_part(query: QueryDict) -> str:
+    """A part is stored only for an address naming its listing exactly, so the category and page
+    it names are the listing's own."""
+    choices = replace(ListingChoices.from_query(query), category=query.get("category", ""))
+    page = query.get("page", "1")
+    return choices.query_string(page=page if page != "1" else "")
 
 
 def _names_listing_exactly(query: QueryDict, listing: Listing) -> bool:

@@ -2,7 +2,6 @@
 
 import hashlib
 import re
-import unicodedata
 from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
@@ -15,12 +14,11 @@ from wagtail.search.index import insert_or_update_object
 from wagtail.signals import page_published, published
 
 from .images import with_card_images
-from .listing import PAGE_NUMBER, PAGE_SIZE
+from .listing import PAGE_SIZE
 from .models import Product
+from .query_strings import PAGE_NUMBER, clean_query
 from .stored_parts import StoredPart, stored_part
 
-# Longer than any product name; a longer query is cut here rather than refused.
-MAX_QUERY_LENGTH = 100
 SUGGESTION_COUNT = 6
 
 
@@ -42,14 +40,6 @@ def results_url(query: str, number: int) -> str:
     return "?" + urlencode({"q": query, "page": number} if number > 1 else {"q": query})
 
 
-def clean_query(raw: str) -> str:
-    """What the shopper typed, to show back: control characters dropped, length capped."""
-    printable = "".join(
-        character if unicodedata.category(character)[0] != "C" else " " for character in raw
-    )
-    return " ".join(printable.split())[:MAX_QUERY_LENGTH].strip()
-
-
 def search_terms(query: str) -> str:
     """Only the words: punctuation means something to full-text query parsers (SQLite's FTS5
     fails on a stray quote), and product names are matched word by word anyway."""
@@ -69,21 +59,28 @@ def search_products(raw_query: str, *, page=None) -> SearchResults:
 
 def search_context(raw_query: str, *, page=None) -> dict:
     """What the search page needs: the query to show back and its results, as stored or to
-    render (stored afterwards when the page asked for is the page shown)."""
+    render (stored afterwards when the page asked for is the page shown); and `shown_query`,
+    the address of the page shown as the page's own links name it."""
     query = clean_query(raw_query)
     page = page or "1"
     if not query:
-        return {"query": query, "results_part": StoredPart()}
+        return {"query": query, "results_part": StoredPart(), "shown_query": ""}
     part = stored_part(_part_key(query, page))
     if part.html is not None:
-        return {"query": query, "results_part": part}
+        # Stored only for a page of results that exists: the page asked for is the page shown.
+        return {"query": query, "results_part": part, "shown_query": results_url(query, int(page))}
     results = search_products(query, page=page)
     # No page at all when the query holds no words to search for.
     shown = results.page.number if results.page else 1
     if str(shown) != page:
         # A page past the end shows the last one; only pages that exist take room in the cache.
         part = replace(part, key=None)
-    return {"query": query, "search": results, "results_part": part}
+    return {
+        "query": query,
+        "search": results,
+        "results_part": part,
+        "shown_query": results_url(query, shown),
+    }
 
 
 def _part_key(query: str, page: str) -> str | None:

@@ -1,5 +1,6 @@
-"""Parts of catalogue pages stored as rendered: a listing or search results that a query string
-keeps out of the page cache cost one cache read instead of their queries and 24 cards.
+"""Parts of catalogue pages stored as rendered: a listing or search results on a page the page
+cache does not serve (an address with a campaign tag or other junk in its query string, a visitor
+with a message waiting, an editor) cost one cache read instead of their queries and 24 cards.
 
 A part is stored under the page cache's version and for as long as a page, so whatever retires
 cached pages (publishing, images, settings) retires stored parts too, and nothing stays longer

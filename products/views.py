@@ -1,6 +1,8 @@
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 
+from home.page_cache import page_shows_query
+
 from .models import Product
 from .pages import product_page_context
 from .search import SUGGESTION_COUNT, search_context, suggest_products
@@ -21,6 +23,7 @@ def product_detail(request, slug):
 
 def search(request):
     context = search_context(request.GET.get("q", ""), page=request.GET.get("page"))
+    page_shows_query(request, context.pop("shown_query"))
     context["page_title"] = f"Search: {context['query']}" if context["query"] else "Search"
     return render(request, "products/search.html", context)
 
