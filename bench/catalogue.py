@@ -4,7 +4,7 @@
 
 Builds a shop of 1,000 products in 10 categories (each product with a picture, in one or two
 categories), then drives a category page, the product index (a page of 24, as first opened and
-sorted by price, which skips the page cache) and a search, each for --duration seconds with
+sorted by price, pages 1 to 3) and a search, each for --duration seconds with
 --concurrency keep-alive clients, against the minimal Django view served by the same gunicorn in
 the same run. Then grows the catalogue to 10,000 products and measures search again.
 
@@ -211,7 +211,7 @@ def measure(port: int, paths: list[str], duration: float, concurrency: int) -> d
 
 
 def measure_unstored_searches(port: int, paths: list[str], duration: float) -> dict:
-    """One request at a time, each after the stored catalogue parts are retired, so every
+    """One request at a time, each after cached pages and stored parts are retired, so every
     search runs its queries and renders its cards: what a query nobody asked lately costs."""
     from home.page_cache import forget_cached_pages
 
@@ -309,7 +309,7 @@ def main() -> int:
     print(
         f"\nsearch at {LARGE_CATALOGUE:,} products, one request at a time: "
         f"p50 {one_at_a_time['p50']:.1f} ms, p99 {one_at_a_time['p99']:.1f} ms "
-        "(target p50 < 25 ms); with stored results retired before each request: "
+        "(target p50 < 25 ms); with cached results retired before each request: "
         f"p50 {unstored['p50']:.1f} ms, p99 {unstored['p99']:.1f} ms"
     )
     print(
