@@ -211,8 +211,10 @@ def measure(port: int, paths: list[str], duration: float, concurrency: int) -> d
 
 
 def measure_unstored_searches(port: int, paths: list[str], duration: float) -> dict:
-    """One request at a time, each after cached pages and stored parts are retired, so every
-    search runs its queries and renders its cards: what a query nobody asked lately costs."""
+    """One request at a time, each after stored parts are retired, so every search runs its
+    queries and renders its cards: what a query nobody asked lately costs. A parameter no
+    catalogue page reads keeps the page cache out: a worker would otherwise serve its own copy
+    for up to a second after another process retired it."""
     from home.page_cache import forget_cached_pages
 
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -221,7 +223,7 @@ def measure_unstored_searches(port: int, paths: list[str], duration: float) -> d
     while time.monotonic() < deadline:
         forget_cached_pages()
         started = time.perf_counter()
-        connection.request("GET", paths[len(latencies) % len(paths)])
+        connection.request("GET", paths[len(latencies) % len(paths)] + "&uncached=1")
         connection.getresponse().read()
         latencies.append(time.perf_counter() - started)
     connection.close()
