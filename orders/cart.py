@@ -239,14 +239,19 @@ class Cart:
     def clear(self) -> None:
         self._change(dict.clear)
 
-    def clear_if_holding(self, bought: dict[str, int]) -> None:
-        """Empty the cart if it holds exactly what was bought; a cart changed since is kept."""
+    def clear_if_holding(self, bought: dict[str, int]) -> bool:
+        """Empty the cart if it holds exactly what was bought; a cart changed since is kept.
+        Whether it was emptied."""
+        emptied = False
 
         def clear_bought(quantities: dict[str, int]) -> None:
-            if quantities == bought:
+            nonlocal emptied
+            if quantities and quantities == bought:
                 quantities.clear()
+                emptied = True
 
         self._change(clear_bought)
+        return emptied
 
     def absorb(self, other: dict[str, int]) -> list[str]:
         """Add another cart's lines to this one, within the cart's limits; a note for each line

@@ -230,6 +230,11 @@ class Order(OrderFulfilment, models.Model):
         default=True,
         help_text="True while the shopper may still be sent to this order's Checkout page.",
     )
+    cart_settled = models.BooleanField(
+        default=False,
+        help_text="True once the shopper's cart was emptied of what this order bought, or was "
+        "found changed since: a payment only a webhook saw is settled on the next cart visit.",
+    )
     checkout_expires_at = models.DateTimeField()
     stripe_checkout_session_id = models.CharField(
         max_length=255, unique=True, null=True, blank=True

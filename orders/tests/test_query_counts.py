@@ -21,15 +21,17 @@ pytestmark = pytest.mark.django_db
 # The second page a browser opens: its shopper cookie is known, so its recent orders are looked up.
 HOME_FOR_NEW_VISITOR = 7
 HOME_FOR_RETURNING_SHOPPER = 10
-CART_PAGE = 4
+# Includes looking for paid orders whose items the cart may still hold.
+CART_PAGE = 5
 ADD_TO_CART = 5
 ORDER_LIST = 5
 # Paying an order also writes its confirmation to the outbox and queues the task sending it.
 WEBHOOK_PAYING_AN_ORDER = 6
 WEBHOOK_FOR_A_PAID_ORDER = 6
-# The success page asks Stripe about an order not yet settled, and only reads a settled one.
+# The success page asks Stripe about an order not yet settled, and only reads a settled one;
+# recording the payment also marks the shopper's cart settled with it.
 SUCCESS_PAGE_BEFORE_PAYMENT = 7
-SUCCESS_PAGE_RECORDING_THE_PAYMENT = 12
+SUCCESS_PAGE_RECORDING_THE_PAYMENT = 13
 SUCCESS_PAGE_OF_A_PAID_ORDER = 5
 
 
@@ -85,6 +87,8 @@ def test_order_list_with_fifty_orders(client, returning_shopper):
 
 def test_cart_page_with_many_lines(client, seeded_shop, make_product):
     products = [make_product(name=f"Part {index}", price="2.00") for index in range(20)]
+    # A browser known by its shopper cookie, as any browser with a cart is.
+    client.get(reverse("cart"))
     session = client.session
     session[SESSION_KEY] = {str(products[0].pk): 1}
     session.save()
