@@ -23,15 +23,17 @@ HOME_FOR_NEW_VISITOR = 7
 HOME_FOR_RETURNING_SHOPPER = 10
 # Includes looking for paid orders whose items the cart may still hold.
 CART_PAGE = 5
-ADD_TO_CART = 5
+# An anonymous cart changes under a lock on its session: the lock, the session as stored now and
+# its save, in a transaction of their own (savepoints here, inside the test's transaction).
+ADD_TO_CART = 9
 ORDER_LIST = 5
 # Paying an order also writes its confirmation to the outbox and queues the task sending it.
 WEBHOOK_PAYING_AN_ORDER = 6
 WEBHOOK_FOR_A_PAID_ORDER = 6
 # The success page asks Stripe about an order not yet settled, and only reads a settled one;
-# recording the payment also marks the shopper's cart settled with it.
+# recording the payment also empties the cart as ADD_TO_CART changes it, and marks it settled.
 SUCCESS_PAGE_BEFORE_PAYMENT = 7
-SUCCESS_PAGE_RECORDING_THE_PAYMENT = 13
+SUCCESS_PAGE_RECORDING_THE_PAYMENT = 17
 SUCCESS_PAGE_OF_A_PAID_ORDER = 5
 
 
