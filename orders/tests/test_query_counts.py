@@ -24,9 +24,11 @@ HOME_FOR_RETURNING_SHOPPER = 10
 CART_PAGE = 4
 ADD_TO_CART = 5
 ORDER_LIST = 5
-# Paying an order also writes its confirmation to the outbox and queues the task sending it.
-WEBHOOK_PAYING_AN_ORDER = 6
-WEBHOOK_FOR_A_PAID_ORDER = 6
+# Looking for an earlier delivery, then one statement paying the order (writing its
+# confirmation to the outbox and queueing the task sending it) or finding it paid, and
+# recording the event.
+WEBHOOK_PAYING_AN_ORDER = 2
+WEBHOOK_FOR_A_PAID_ORDER = 2
 # The success page asks Stripe about an order not yet settled, and only reads a settled one.
 SUCCESS_PAGE_BEFORE_PAYMENT = 7
 SUCCESS_PAGE_RECORDING_THE_PAYMENT = 12
