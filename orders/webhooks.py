@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from background import engine
+from shop.prepared_statements import execute_prepared
 
 from . import payments, refunds, stripe_gateway, tasks
 from .models import Order, StripeEvent
@@ -222,7 +223,8 @@ def _apply_in_one_statement(event: dict, lookup: StripeLookup) -> StripeEvent | 
     ctes, params, queued = applying
     recording = _recording("SELECT %s, %s, %s, applied.id, %s, '', %s, %s, 1 FROM applied")
     with connection.cursor() as cursor:
-        cursor.execute(
+        execute_prepared(
+            cursor,
             f"WITH {ctes}, recorded AS ({recording}) "
             f"SELECT {', '.join(f'recorded.{column}' for column in _RETURNED)}, "
             "applied.reference, paid.previous_status, (SELECT id FROM emailed) "

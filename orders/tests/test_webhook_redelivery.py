@@ -2,12 +2,11 @@
 before its commit is applied in full when Stripe delivers it again, and only once."""
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from orders.models import Order, OrderEmail, StripeEvent
 from orders.tests.factories import make_order, session_object
-from orders.tests.helpers import post_webhook
+from orders.tests.helpers import outbox_refusing_writes, post_webhook
 from stripe_emulator import objects
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -43,12 +42,7 @@ def test_a_delivery_that_crashes_before_its_commit_is_applied_by_the_next():
     order = make_order()
     event = objects.event("checkout.session.completed", session_object(order))
 
-    def crash_writing_the_confirmation(execute, sql, params, many, context):
-        if OrderEmail._meta.db_table in sql:
-            raise ConnectionError("The database went away.")
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(crash_writing_the_confirmation):
+    with outbox_refusing_writes():
         crashed = post_webhook(Client(raise_request_exception=False), event)
 
     assert crashed.status_code == 500
