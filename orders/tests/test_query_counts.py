@@ -27,9 +27,11 @@ CART_PAGE = 5
 # its save, in a transaction of their own (savepoints here, inside the test's transaction).
 ADD_TO_CART = 9
 ORDER_LIST = 5
-# Paying an order also writes its confirmation to the outbox and queues the task sending it.
-WEBHOOK_PAYING_AN_ORDER = 6
-WEBHOOK_FOR_A_PAID_ORDER = 6
+# Looking for an earlier delivery, then one statement paying the order (writing its
+# confirmation to the outbox and queueing the task sending it) or finding it paid, and
+# recording the event.
+WEBHOOK_PAYING_AN_ORDER = 2
+WEBHOOK_FOR_A_PAID_ORDER = 2
 # The success page asks Stripe about an order not yet settled, and only reads a settled one;
 # recording the payment also empties the cart as ADD_TO_CART changes it, and marks it settled.
 SUCCESS_PAGE_BEFORE_PAYMENT = 7

@@ -1,0 +1,41 @@
+"""A long statement is prepared once per connection, and prepared again when the session has
+lost it."""
+
+import pytest
+from django.db import DatabaseError, connection
+from django.test.utils import CaptureQueriesContext
+
+from shop.prepared_statements import execute_prepared
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ADD_ONE = "SELECT %s::integer + 1"
+
+
+def run(value: int) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as captured, connection.cursor() as cursor:
+        execute_prepared(cursor, ADD_ONE, [value])
+        (result,) = cursor.fetchone()
+    return result, captured.captured_queries[-1]["sql"]
+
+
+def test_a_statement_is_prepared_with_its_first_run_and_only_executed_after():
+    first, first_sql = run(1)
+    second, second_sql = run(2)
+
+    assert (first, second) == (2, 3)
+    assert first_sql.startswith("PREPARE")
+    assert second_sql.startswith("EXECUTE")
+
+
+def test_a_statement_the_session_lost_fails_once_then_is_prepared_again():
+    run(1)
+    with connection.cursor() as cursor:
+        cursor.execute("DISCARD ALL")
+
+    with pytest.raises(DatabaseError):
+        run(2)
+    result, sql = run(3)
+
+    assert result == 4
+    assert sql.startswith("DEALLOCATE ALL; PREPARE")
