@@ -4,6 +4,9 @@ connection rather than on every request, where planning costs more than running 
 import hashlib
 import weakref
 
+from django.db import DatabaseError
+from psycopg2.errors import InvalidSqlStatementName
+
 # The statements each open connection has prepared, by its DB-API connection (a reconnection
 # starts with none); None after a failure left unknown which of them the session still has.
 _prepared: "weakref.WeakKeyDictionary[object, set[str] | None]" = weakref.WeakKeyDictionary()
@@ -20,14 +23,29 @@ def execute_prepared(cursor, sql: str, params: list) -> None:
     if prepared is not None and name in prepared:
         statement = execute
     else:
-        parts = sql.split("%s")
-        numbered = parts[0] + "".join(f"${index}{part}" for index, part in enumerate(parts[1:], 1))
-        statement = f"PREPARE {name} AS {numbered.replace('%', '%%')}; {execute}"
+        statement = f"PREPARE {name} AS {_numbered(sql)}; {execute}"
         if prepared is None:
             # The session may hold statements this process no longer counts on: start afresh.
             statement, prepared = f"DEALLOCATE ALL; {statement}", set()
     # Unknown until it succeeds: a prepared statement outlives a failed transaction, and one
     # counted on may have been dropped (DISCARD ALL).
     _prepared[connection] = None
-    cursor.execute(statement, params)
+    try:
+        cursor.execute(statement, params)
+    except DatabaseError as error:
+        lost = isinstance(error.__cause__, InvalidSqlStatementName)
+        if not lost or not cursor.db.get_autocommit():
+            raise
+        # Outside a transaction the failed EXECUTE changed nothing: prepare it again and run it.
+        numbered = _numbered(sql)
+        cursor.execute(f"DEALLOCATE ALL; PREPARE {name} AS {numbered}; {execute}", params)
+        prepared = set()
     _prepared[connection] = prepared | {name}
+
+
+def _numbered(sql: str) -> str:
+    """The statement with $1, $2... for its %s placeholders, any other % doubled for the
+    driver's own formatting."""
+    parts = sql.split("%s")
+    numbered = parts[0] + "".join(f"${index}{part}" for index, part in enumerate(parts[1:], 1))
+    return numbered.replace("%", "%%")
