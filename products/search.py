@@ -26,11 +26,11 @@ SUGGESTION_COUNT = 6
 @dataclass(frozen=True)
 class SearchResults:
     query: str
-    page: Page | None
+    page: Page
 
     @property
     def count(self) -> int:
-        return self.page.paginator.count if self.page else 0
+        return self.page.paginator.count
 
 
 def clean_query(raw: str) -> str:
@@ -51,7 +51,8 @@ def search_products(raw_query: str, *, page=None) -> SearchResults:
     query = clean_query(raw_query)
     terms = search_terms(query)
     if not terms:
-        return SearchResults(query=query, page=None)
+        # Punctuation alone: nothing to look for, so an empty first page.
+        return SearchResults(query=query, page=Paginator([], PAGE_SIZE).page(1))
     results = get_search_backend().search(
         terms, with_card_images(Product.objects.live().with_availability()), operator="and"
     )
