@@ -150,3 +150,13 @@ def test_a_search_costs_the_same_queries_with_30_or_300_products(
     large = [queries(client, "lamp"), queries(client, "lamp", page="2")]
 
     assert small == large == [SEARCH_PAGE_QUERIES, SEARCH_PAGE_QUERIES]
+
+
+def test_new_search_entries_go_straight_into_the_index_searches_read(db):
+    """No pending list for each search to read through until a vacuum merges it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reloptions FROM pg_class WHERE relname = %s",
+            ["wagtailsearch_indexentry_title_body_gin"],
+        )
+        assert cursor.fetchone() == (["fastupdate=off"],)
