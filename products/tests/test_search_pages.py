@@ -152,11 +152,22 @@ def test_a_search_costs_the_same_queries_with_30_or_300_products(
     assert small == large == [SEARCH_PAGE_QUERIES, SEARCH_PAGE_QUERIES]
 
 
-def test_new_search_entries_go_straight_into_the_index_searches_read(db):
-    """No pending list for each search to read through until a vacuum merges it."""
+def test_new_search_entries_go_straight_into_the_indexes_searches_read(db):
+    """No pending list for each search or suggestion to read through until a vacuum merges it."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT reloptions FROM pg_class WHERE relname = %s",
-            ["wagtailsearch_indexentry_title_body_gin"],
+            "SELECT relname, reloptions FROM pg_class WHERE relname IN %s ORDER BY relname",
+            [("wagtailsearch_indexentry_title_body_gin", "wagtailsear_autocom_476c89_gin")],
         )
-        assert cursor.fetchone() == (["fastupdate=off"],)
+        assert cursor.fetchall() == [
+            ("wagtailsear_autocom_476c89_gin", ["fastupdate=off"]),
+            ("wagtailsearch_indexentry_title_body_gin", ["fastupdate=off"]),
+        ]
+
+
+def test_products_are_indexed_by_the_id_search_entries_name_them_by(db):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'product_search_object_id'"
+        )
+        assert "((id)::character varying(50))" in cursor.fetchone()[0]
