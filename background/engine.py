@@ -63,6 +63,23 @@ def insert_and_enqueue(task: Task, insert_sql: str, params: list) -> int | None:
             return None
         task.enqueue(row[0])
         return row[0]
+    queueing, queue_params, queued = enqueue_cte(task, "written")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH written AS ({insert_sql}), queued AS ({queueing}) SELECT id FROM written",
+            [*params, *queue_params],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    announce_enqueued(task, queued, row[0])
+    return row[0]
+
+
+def enqueue_cte(task: Task, written: str) -> tuple[str, list, DBTaskResult]:
+    """An INSERT queueing `task` once for each id the common table expression `written`
+    returns, with that id as its one argument, for a statement on PostgreSQL; its parameters,
+    and the task row, to be announced with announce_enqueued once the statement has run."""
     backend = task.get_backend()
     backend.validate_task(task)
     queued = DBTaskResult(
@@ -74,31 +91,26 @@ def insert_and_enqueue(task: Task, insert_sql: str, params: list) -> int | None:
         run_after=task.run_after or get_date_max(),
         backend_name=backend.alias,
     )
-    columns, values, value_params = [], [], []
+    columns, values, params = [], [], []
     for field in DBTaskResult._meta.concrete_fields:
         columns.append(connection.ops.quote_name(field.column))
         if field.attname == "args_kwargs":
             values.append(
-                "jsonb_build_object('args', jsonb_build_array(written.id), 'kwargs', '{}'::jsonb)"
+                f"jsonb_build_object('args', jsonb_build_array({written}.id), "
+                "'kwargs', '{}'::jsonb)"
             )
             continue
         values.append("%s")
-        value_params.append(field.get_db_prep_save(field.pre_save(queued, add=True), connection))
+        params.append(field.get_db_prep_save(field.pre_save(queued, add=True), connection))
     table = connection.ops.quote_name(DBTaskResult._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH written AS ({insert_sql}), "
-            f"queued AS (INSERT INTO {table} ({', '.join(columns)}) "
-            f"SELECT {', '.join(values)} FROM written) "
-            "SELECT id FROM written",
-            [*params, *value_params],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    queued.args_kwargs = {"args": [row[0]], "kwargs": {}}
-    task_enqueued.send(type(backend), task_result=queued.task_result)
-    return row[0]
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} FROM {written}"
+    return sql, params, queued
+
+
+def announce_enqueued(task: Task, queued: DBTaskResult, argument: int) -> None:
+    """Tell Django's Tasks that the task row of enqueue_cte was written for `argument`."""
+    queued.args_kwargs = {"args": [argument], "kwargs": {}}
+    task_enqueued.send(type(task.get_backend()), task_result=queued.task_result)
 
 
 def requeue_stale_tasks(now: datetime | None = None) -> int:

@@ -113,9 +113,9 @@ def recreate_database() -> None:
 def prepare_data(checkout_sessions: int) -> dict:
     """Seed the shop and make the sessions, orders and events the scenarios replay."""
     from datetime import timedelta
+    from importlib import import_module
 
     from django.conf import settings
-    from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
     from django.db import connection
     from django.utils import timezone
@@ -130,6 +130,10 @@ def prepare_data(checkout_sessions: int) -> dict:
     call_command("migrate", verbosity=0)
     call_command("seed_shop", verbosity=0)
     bank = Product.objects.get(slug="portable-power-bank")
+
+    # Stored by the shop's own session engine, in the cache as well as the database, as a
+    # shopper's session is by the time they check out: each page they opened before read it.
+    SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
 
     def session_with(**data) -> str:
         session = SessionStore()

@@ -11,7 +11,7 @@ from django.conf import settings
 from products.models import Product, ProductVariant
 from products.stock import Shortage
 
-from . import saved_carts
+from . import saved_carts, session_carts
 from .errors import ShopError
 from .models import line_key
 from .money import to_cents
@@ -239,14 +239,18 @@ class Cart:
     def clear(self) -> None:
         self._change(dict.clear)
 
-    def clear_if_holding(self, bought: dict[str, int]) -> None:
-        """Empty the cart if it holds exactly what was bought; a cart changed since is kept."""
+    def clear_if_holding(self, bought: dict[str, int]) -> bool:
+        """Empty the cart if it holds exactly what was bought; a cart changed since is kept.
+        Whether it was emptied."""
+        if not self._quantities or self._quantities != bought:
+            return False
 
         def clear_bought(quantities: dict[str, int]) -> None:
             if quantities == bought:
                 quantities.clear()
 
         self._change(clear_bought)
+        return not self._quantities
 
     def absorb(self, other: dict[str, int]) -> list[str]:
         """Add another cart's lines to this one, within the cart's limits; a note for each line
@@ -318,6 +322,10 @@ class Cart:
         """Apply a change where the cart is kept; a CartError raised by it changes nothing."""
         if self.user is not None:
             self._quantities = saved_carts.change(self.user, apply)
+            return
+        stored = session_carts.change(self.session, SESSION_KEY, apply)
+        if stored is not None:
+            self._quantities = stored
             return
         quantities = dict(self._quantities)
         apply(quantities)

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from products import stock
@@ -234,6 +235,37 @@ def _ensure_stripe_session(order: Order, lines: list[CartLine], urls: CheckoutUr
         extra={"order_reference": order.reference, "checkout_session_id": session.id},
     )
     return order
+
+
+def settle_paid_cart(cart: Cart, owner_key: str | None) -> Order | None:
+    """Take out of the cart what the shopper's newly paid orders bought, when they did not come
+    back to the success page (only Stripe's webhook saw the payment): a cart still holding it
+    invites paying twice. The order whose items were taken out, if any.
+
+    Each paid order settles the cart once, as the success page does: a shopper who later fills
+    the cart with the same things again keeps them."""
+    if owner_key is None:
+        return None
+    paid = Q(status=Order.Status.PAID) | Q(status=Order.Status.PENDING, checkout_open=False)
+    unsettled = list(
+        Order.objects.owned_by(owner_key)
+        .filter(paid, cart_settled=False)
+        .order_by("-created_at")
+        .prefetch_related("items")
+    )
+    if not unsettled:
+        return None
+    emptied = next(
+        (order for order in unsettled if cart.clear_if_holding(order.line_quantities())), None
+    )
+    mark_cart_settled(*unsettled)
+    return emptied
+
+
+def mark_cart_settled(*orders: Order) -> None:
+    Order.objects.filter(pk__in=[order.pk for order in orders], cart_settled=False).update(
+        cart_settled=True
+    )
 
 
 def close_checkout(order: Order) -> None:

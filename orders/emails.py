@@ -19,6 +19,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from background import engine
 
@@ -35,6 +36,7 @@ Status = OrderEmail.Status
 # see it as failed on the dashboard.
 MAX_ATTEMPTS = 5
 FIRST_RETRY_AFTER = timedelta(minutes=1)
+_OUTBOX_COLUMNS = "order_id, reason, key, status, attempts, last_error, created_at"
 
 
 def queue_confirmation(order: Order) -> None:
@@ -67,8 +69,7 @@ def _queue(order: Order, reason: str, key: str = "") -> None:
     table = connection.ops.quote_name(OrderEmail._meta.db_table)
     engine.insert_and_enqueue(
         tasks.send_order_email,
-        f"INSERT INTO {table} (order_id, reason, key, status, attempts, last_error, created_at)"
-        " VALUES (%s, %s, %s, %s, 0, '', %s)"
+        f"INSERT INTO {table} ({_OUTBOX_COLUMNS}) VALUES (%s, %s, %s, %s, 0, '', %s)"
         " ON CONFLICT (order_id, reason, key) DO NOTHING RETURNING id",
         [
             order.pk,
@@ -78,6 +79,24 @@ def _queue(order: Order, reason: str, key: str = "") -> None:
             connection.ops.adapt_datetimefield_value(timezone.now()),
         ],
     )
+
+
+def confirmation_ctes(orders: str) -> tuple[str, list, DBTaskResult]:
+    """Common table expressions putting in the outbox the confirmation of each order whose id
+    the common table expression `orders` returns, and queueing its sending, as
+    queue_confirmation does (once per order) but inside the statement that pays them, on
+    PostgreSQL; `emailed` returns the email's id. Their parameters, and the task row to
+    announce (engine.announce_enqueued) once the statement has run."""
+    table = connection.ops.quote_name(OrderEmail._meta.db_table)
+    queueing, queue_params, queued = engine.enqueue_cte(tasks.send_order_email, "emailed")
+    sql = (
+        f"emailed AS (INSERT INTO {table} ({_OUTBOX_COLUMNS}) "
+        f"SELECT id, %s, '', %s, 0, '', %s FROM {orders} "
+        "ON CONFLICT (order_id, reason, key) DO NOTHING RETURNING id), "
+        f"queued AS ({queueing})"
+    )
+    params = [Reason.CONFIRMATION, Status.PENDING, timezone.now(), *queue_params]
+    return sql, params, queued
 
 
 def send(email_id: int) -> str:

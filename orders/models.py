@@ -19,7 +19,7 @@ from wagtail.contrib.settings.models import register_setting
 from wagtail.models import Orderable
 
 from products import stock
-from products.models import validate_tax_code
+from products.models import StockLevel, validate_tax_code
 from shop.models import CachedSiteSetting
 
 from . import stripe_gateway
@@ -229,6 +229,11 @@ class Order(OrderFulfilment, models.Model):
     checkout_open = models.BooleanField(
         default=True,
         help_text="True while the shopper may still be sent to this order's Checkout page.",
+    )
+    cart_settled = models.BooleanField(
+        default=False,
+        help_text="True once the shopper's cart was emptied of what this order bought, or was "
+        "found changed since: a payment only a webhook saw is settled on the next cart visit.",
     )
     checkout_expires_at = models.DateTimeField()
     stripe_checkout_session_id = models.CharField(
@@ -473,6 +478,40 @@ class Order(OrderFulfilment, models.Model):
             return cls._pay_with_the_orm(
                 checkout_session_id, recorded, filled_if_blank, close_checkout
             )
+        paying, params = cls.paying_ctes(
+            checkout_session_id, recorded, filled_if_blank, close_checkout
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(f"WITH {paying} SELECT * FROM paid", params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        previous_status, previous_hold, held, *values = row
+        order = cls.from_paid(values)
+        order._log_move(previous_status, cls.Status.PAID)
+        order.stock_hold = previous_hold
+        stored_reasons = order.review_reasons
+        order._settle_stock(
+            cls.Status.PAID, {int(level): units for level, units in (held or {}).items()}
+        )
+        if order.review_reasons != stored_reasons:
+            order.save(update_fields=["review_reasons"])
+        return order
+
+    @classmethod
+    def paying_ctes(
+        cls,
+        checkout_session_id: str,
+        recorded: dict,
+        filled_if_blank: dict,
+        close_checkout: bool,
+        condition: str = "",
+        condition_params: tuple = (),
+    ) -> tuple[str, list]:
+        """The common table expressions of Order.pay and their parameters: `payable` locks the
+        order if it may move to paid (and meets `condition`, SQL on its row), `paid` moves it
+        and returns its status and stock hold before the move, what its checkout held (stock
+        level id to units) and then every column, as from_paid reads them."""
         quote = connection.ops.quote_name
         table = quote(cls._meta.db_table)
         now = timezone.now()
@@ -492,7 +531,6 @@ class Order(OrderFulfilment, models.Model):
         params.append(cls.StockHold.SOLD)
         assignments.append("updated_at = %s")
         params.append(now)
-        fields = cls._meta.concrete_fields
         # What the checkout held, read in the same statement (OrderItem.held_units).
         held_units = (
             "SELECT json_object_agg(stock_level_id, units) FROM "
@@ -500,33 +538,41 @@ class Order(OrderFulfilment, models.Model):
             f"FROM {quote(OrderItem._meta.db_table)} "
             "WHERE order_id = o.id AND stock_level_id IS NOT NULL GROUP BY stock_level_id) held"
         )
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"WITH payable AS (SELECT id, status, stock_hold FROM {table} "
-                "WHERE stripe_checkout_session_id = %s AND status = ANY(%s) FOR UPDATE) "
-                f"UPDATE {table} AS o SET {', '.join(assignments)} FROM payable "
-                "WHERE o.id = payable.id RETURNING payable.status, payable.stock_hold, "
-                f"({held_units}), " + ", ".join(f"o.{quote(field.column)}" for field in fields),
-                [
-                    checkout_session_id,
-                    [str(status) for status in cls.ALLOWED_SOURCES[cls.Status.PAID]],
-                    *params,
-                ],
-            )
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        previous_status, previous_hold, held, *values = row
-        order = cls.from_db(connection.alias, [field.attname for field in fields], values)
-        order._log_move(previous_status, cls.Status.PAID)
-        order.stock_hold = previous_hold
-        stored_reasons = order.review_reasons
-        order._settle_stock(
-            cls.Status.PAID, {int(level): units for level, units in (held or {}).items()}
+        columns = ", ".join(f"o.{quote(field.column)}" for field in cls._meta.concrete_fields)
+        sql = (
+            f"payable AS (SELECT id, status, stock_hold FROM {table} "
+            f"WHERE stripe_checkout_session_id = %s AND status = ANY(%s) {condition} FOR UPDATE), "
+            f"paid AS (UPDATE {table} AS o SET {', '.join(assignments)} FROM payable "
+            "WHERE o.id = payable.id RETURNING payable.status AS previous_status, "
+            f"payable.stock_hold AS previous_hold, ({held_units}) AS held_units, {columns})"
         )
-        if order.review_reasons != stored_reasons:
-            order.save(update_fields=["review_reasons"])
-        return order
+        sources = [str(status) for status in cls.ALLOWED_SOURCES[cls.Status.PAID]]
+        return sql, [checkout_session_id, sources, *condition_params, *params]
+
+    @classmethod
+    def held_stock_sold_ctes(cls) -> tuple[str, list]:
+        """Common table expressions selling what the checkout of the order in `paid` held
+        (paying_ctes), as stock.sell_held does: the stock levels are locked in the order of
+        their ids, as every stock change takes them. What is available does not change."""
+        levels = connection.ops.quote_name(StockLevel._meta.db_table)
+        sql = (
+            "held_stock AS (SELECT unit.key::bigint AS id, unit.value::text::integer AS units "
+            "FROM paid CROSS JOIN LATERAL json_each(paid.held_units) AS unit "
+            "WHERE paid.previous_hold = %s), "
+            f"levels AS (SELECT id FROM {levels} WHERE id IN (SELECT id FROM held_stock) "
+            "ORDER BY id FOR UPDATE), "
+            f"sold AS (UPDATE {levels} AS level SET on_hand = level.on_hand - held_stock.units, "
+            "held = level.held - held_stock.units FROM held_stock JOIN levels USING (id) "
+            "WHERE level.id = held_stock.id RETURNING level.id)"
+        )
+        return sql, [cls.StockHold.HELD]
+
+    @classmethod
+    def from_paid(cls, values: list) -> "Order":
+        """The order from the columns `paid` returns after its first three (paying_ctes)."""
+        return cls.from_db(
+            connection.alias, [field.attname for field in cls._meta.concrete_fields], values
+        )
 
     @classmethod
     def _pay_with_the_orm(

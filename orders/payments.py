@@ -7,7 +7,8 @@ row is locked; the order is then locked only to make the move, and moves only fo
 import logging
 from dataclasses import fields
 
-from django.db import transaction
+from django.db import connection, transaction
+from django_tasks_db.models import DBTaskResult
 
 from shop.money import format_money
 
@@ -61,7 +62,7 @@ def apply_checkout_session(session: CheckoutSession, stripe_event_id: str | None
         if order is None:
             raise UnknownCheckoutSession(session.id)
         changes = {}
-        if session.status in ("complete", "expired") and order.checkout_open:
+        if _closes_checkout(session) and order.checkout_open:
             changes["checkout_open"] = False
         if session.payment_intent_id and not order.stripe_payment_intent_id:
             changes["stripe_payment_intent_id"] = session.payment_intent_id
@@ -82,19 +83,8 @@ def _pay(session: CheckoutSession, stripe_event_id: str | None) -> Order | None:
     """Mark the session's order paid with what Stripe charged, if it may still be paid, and
     queue its confirmation; None if it may not (already paid, or no such order)."""
     recorded, too_long = _charge_recorded(session)
-    filled_if_blank = {
-        field: value
-        for field, value in (
-            ("stripe_payment_intent_id", session.payment_intent_id),
-            ("customer_email", session.customer_email),
-        )
-        if value
-    }
     order = Order.pay(
-        session.id,
-        recorded,
-        filled_if_blank,
-        close_checkout=session.status in ("complete", "expired"),
+        session.id, recorded, _filled_if_blank(session), close_checkout=_closes_checkout(session)
     )
     if order is None:
         return None
@@ -106,6 +96,79 @@ def _pay(session: CheckoutSession, stripe_event_id: str | None) -> Order | None:
         order.save(update_fields=["review_reasons", "updated_at"])
     emails.queue_confirmation(order)
     return order
+
+
+def paid_session_ctes(session: CheckoutSession) -> tuple[str, list, DBTaskResult] | None:
+    """Common table expressions applying a paid session in the one statement that records its
+    event, on PostgreSQL, when nothing about it needs more: its order paid with what Stripe
+    charged, the stock its checkout held sold and its confirmation queued (`paid`, `emailed`),
+    or the order found settled with nothing left to fill in (`settled`); `applied` returns
+    the order's id and reference either way. Nothing is applied, and apply_checkout_session
+    has the work, when Stripe's figures do not agree with the order, a hold was released
+    before the payment, or the settled order lacks what the session tells. Their parameters
+    and the task row to announce; None when Stripe's figures alone call for a review."""
+    recorded, too_long = _charge_recorded(session)
+    if too_long or session.amount_subtotal is None:
+        return None
+    total = from_cents(session.amount_subtotal)
+    # Compared, never saved: a reference would only cost drawing one.
+    charged_for = Order(
+        reference="",
+        currency=session.currency,
+        total=total,
+        stripe_payment_intent_id=session.payment_intent_id,
+        **recorded,
+    )
+    if _charge_discrepancies(charged_for):
+        return None
+    filled_if_blank, closing = _filled_if_blank(session), _closes_checkout(session)
+    # An order of this currency and total agrees with the figures as `charged_for` does.
+    paying, paying_params = Order.paying_ctes(
+        session.id,
+        recorded,
+        filled_if_blank,
+        closing,
+        "AND currency = %s AND total = %s AND stock_hold = ANY(%s)",
+        (session.currency, total, [Order.StockHold.NONE, Order.StockHold.HELD]),
+    )
+    selling, selling_params = Order.held_stock_sold_ctes()
+    emailing, emailing_params, queued = emails.confirmation_ctes("paid")
+    table = connection.ops.quote_name(Order._meta.db_table)
+    # What apply_checkout_session would change on an order that does not move.
+    settled = (
+        f"settled AS (SELECT id, reference FROM {table} WHERE stripe_checkout_session_id = %s "
+        "AND NOT status = ANY(%s) AND NOT (checkout_open AND %s) "
+        "AND (stripe_payment_intent_id <> '' OR %s = '') "
+        "AND (customer_email <> '' OR %s = '')), "
+        "applied AS (SELECT id, reference FROM paid UNION ALL SELECT id, reference FROM settled)"
+    )
+    settled_params = [
+        session.id,
+        [str(status) for status in Order.ALLOWED_SOURCES[Status.PAID]],
+        closing,
+        session.payment_intent_id,
+        session.customer_email,
+    ]
+    return (
+        f"{paying}, {selling}, {emailing}, {settled}",
+        [*paying_params, *selling_params, *emailing_params, *settled_params],
+        queued,
+    )
+
+
+def _filled_if_blank(session: CheckoutSession) -> dict:
+    return {
+        field: value
+        for field, value in (
+            ("stripe_payment_intent_id", session.payment_intent_id),
+            ("customer_email", session.customer_email),
+        )
+        if value
+    }
+
+
+def _closes_checkout(session: CheckoutSession) -> bool:
+    return session.status in ("complete", "expired")
 
 
 def _charge_recorded(session: CheckoutSession) -> tuple[dict, list[str]]:

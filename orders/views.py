@@ -61,7 +61,19 @@ def _render_cart(request, cart: Cart, status: int = 200):
 @never_cache
 @require_GET
 def cart_detail(request):
-    return _render_cart(request, Cart.for_request(request))
+    cart = Cart.for_request(request)
+    _settle_paid_cart(request, cart)
+    return _render_cart(request, cart)
+
+
+def _settle_paid_cart(request, cart: Cart) -> None:
+    order = checkout.settle_paid_cart(cart, shoppers.known_owner_key(request))
+    if order is not None:
+        messages.info(
+            request,
+            f"We received your payment for order {order.reference}, so what it bought was "
+            "taken out of your cart.",
+        )
 
 
 def _cart_action(action):
@@ -139,6 +151,8 @@ def create_checkout_session(request):
     try:
         if wants_json:
             cart.replace(_json_items(request))
+        else:
+            _settle_paid_cart(request, cart)
         order = checkout.create_checkout(
             cart, shoppers.owner_key(request), request.user, _checkout_urls(request)
         )
@@ -200,6 +214,8 @@ def checkout_success(request):
     # Prices may have changed since checkout; the cart still holds what was bought.
     if paid_for:
         Cart.for_request(request).clear_if_holding(order.line_quantities())
+        if not order.cart_settled:
+            checkout.mark_cart_settled(order)
     return render(
         request,
         "orders/success.html",

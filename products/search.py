@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
 from django.db import transaction
+from django.db.models import Count, Window
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 from wagtail.search.backends import get_search_backend
@@ -25,11 +26,11 @@ SUGGESTION_COUNT = 6
 @dataclass(frozen=True)
 class SearchResults:
     query: str
-    page: Page | None
+    page: Page
 
     @property
     def count(self) -> int:
-        return self.page.paginator.count if self.page else 0
+        return self.page.paginator.count
 
     def page_url(self, number: int) -> str:
         return results_url(self.query, number)
@@ -50,11 +51,31 @@ def search_products(raw_query: str, *, page=None) -> SearchResults:
     query = clean_query(raw_query)
     terms = search_terms(query)
     if not terms:
-        return SearchResults(query=query, page=None)
-    results = get_search_backend().search(
-        terms, with_card_images(Product.objects.live().with_availability()), operator="and"
+        # Punctuation alone: nothing to look for, so an empty first page.
+        return SearchResults(query=query, page=Paginator([], PAGE_SIZE).page(1))
+    # Each match carries the number of matches, so the page and its total take one query.
+    matches = get_search_backend().search(
+        terms,
+        with_card_images(Product.objects.live().with_availability()).annotate(
+            match_count=Window(Count("pk"))
+        ),
+        operator="and",
     )
-    return SearchResults(query=query, page=Paginator(results, PAGE_SIZE).get_page(page))
+    asked = int(page) if page and PAGE_NUMBER.fullmatch(page) else 1
+    products = _page_of(matches, asked)
+    count = products[0].match_count if products else 0
+    if not products and asked > 1:
+        # Past the end: how many there are says which page is the last.
+        count = matches.count()
+    # Read as Django reads a page number: not a number, the first; past the end, the last.
+    shown = Paginator(range(count), PAGE_SIZE).get_page(page)
+    if shown.number != asked:
+        products = _page_of(matches, shown.number)
+    return SearchResults(query=query, page=Page(products, shown.number, shown.paginator))
+
+
+def _page_of(matches, number: int) -> list[Product]:
+    return list(matches[(number - 1) * PAGE_SIZE : number * PAGE_SIZE])
 
 
 def search_context(raw_query: str, *, page=None) -> dict:

@@ -90,6 +90,9 @@ WSGI_APPLICATION = "config.wsgi.application"
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's PostgreSQL, checking reused connections without a round trip (config.postgres).
+    DATABASES["default"]["ENGINE"] = "config.postgres"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The local run's webhook and success page write at the same moment; SQLite must queue
     # writers (IMMEDIATE) and wait for the lock instead of failing with "database is locked".

@@ -6,7 +6,9 @@ before it in the same process.
 It empties tables with DELETE rather than TRUNCATE: on tables holding a few rows, TRUNCATE
 creates and removes files for every table and index and costs seconds, DELETE milliseconds."""
 
-from django.db.backends.postgresql import base, creation, operations
+from django.db.backends.postgresql import creation, operations
+
+from config.postgres import base
 
 SNAPSHOT_SCHEMA = "migrated"
 

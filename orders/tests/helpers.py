@@ -21,7 +21,7 @@ from django_tasks_db.models import DBTaskResult
 from background import engine
 from orders import checkout, stripe_gateway
 from orders.cart import Cart
-from orders.models import Order
+from orders.models import Order, OrderEmail
 from stripe_emulator.testing import EmulatorControl, stripe_client
 from stripe_emulator.webhooks import signature_header
 
@@ -132,6 +132,28 @@ def refuse_changes_to(order: Order) -> None:
             f"FOR EACH ROW WHEN (OLD.reference = '{order.reference}') "
             "EXECUTE FUNCTION refuse_order_change()"
         )
+
+
+@contextmanager
+def outbox_refusing_writes() -> Iterator[None]:
+    """The outbox refuses every new email from inside the statement writing it, as a failing
+    disk would: whatever that statement or its transaction wrote is undone with it."""
+    table = connection.ops.quote_name(OrderEmail._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION refuse_email() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'The outbox cannot be written.'; END $$"
+        )
+        cursor.execute(
+            f"CREATE TRIGGER refuse_email BEFORE INSERT ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_email()"
+        )
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TRIGGER refuse_email ON {table}")
+            cursor.execute("DROP FUNCTION refuse_email()")
 
 
 def login(client, user):

@@ -21,15 +21,21 @@ pytestmark = pytest.mark.django_db
 # The second page a browser opens: its shopper cookie is known, so its recent orders are looked up.
 HOME_FOR_NEW_VISITOR = 7
 HOME_FOR_RETURNING_SHOPPER = 10
-CART_PAGE = 4
-ADD_TO_CART = 5
+# Includes looking for paid orders whose items the cart may still hold.
+CART_PAGE = 5
+# An anonymous cart changes under a lock on its session: the lock, the session as stored now and
+# its save, in a transaction of their own (savepoints here, inside the test's transaction).
+ADD_TO_CART = 9
 ORDER_LIST = 5
-# Paying an order also writes its confirmation to the outbox and queues the task sending it.
-WEBHOOK_PAYING_AN_ORDER = 6
-WEBHOOK_FOR_A_PAID_ORDER = 6
-# The success page asks Stripe about an order not yet settled, and only reads a settled one.
+# Looking for an earlier delivery, then one statement paying the order (writing its
+# confirmation to the outbox and queueing the task sending it) or finding it paid, and
+# recording the event.
+WEBHOOK_PAYING_AN_ORDER = 2
+WEBHOOK_FOR_A_PAID_ORDER = 2
+# The success page asks Stripe about an order not yet settled, and only reads a settled one;
+# recording the payment also empties the cart as ADD_TO_CART changes it, and marks it settled.
 SUCCESS_PAGE_BEFORE_PAYMENT = 7
-SUCCESS_PAGE_RECORDING_THE_PAYMENT = 12
+SUCCESS_PAGE_RECORDING_THE_PAYMENT = 17
 SUCCESS_PAGE_OF_A_PAID_ORDER = 5
 
 
@@ -85,6 +91,8 @@ def test_order_list_with_fifty_orders(client, returning_shopper):
 
 def test_cart_page_with_many_lines(client, seeded_shop, make_product):
     products = [make_product(name=f"Part {index}", price="2.00") for index in range(20)]
+    # A browser known by its shopper cookie, as any browser with a cart is.
+    client.get(reverse("cart"))
     session = client.session
     session[SESSION_KEY] = {str(products[0].pk): 1}
     session.save()

@@ -4,6 +4,8 @@ from django import template
 from django.utils.safestring import mark_safe
 from wagtail.admin.userbar import Userbar
 
+from products import images
+
 register = template.Library()
 
 # As django.utils.html.json_script: nothing in the data can close the script element.
@@ -17,6 +19,12 @@ def product_userbar(context, product):
     if request is None or not request.user.has_perm("wagtailadmin.access_admin"):
         return ""
     return Userbar(object=product).render_html(context)
+
+
+@register.simple_tag
+def card_picture(image, **attributes):
+    """A product card's picture in WebP and JPEG at the card's two sizes."""
+    return images.card_picture(image, attributes)
 
 
 @register.filter

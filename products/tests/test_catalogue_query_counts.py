@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 # visitors get the page from the page cache without any of them.
 CATEGORY_PAGE = 13
 PRODUCT_INDEX_PAGE = 13
-SEARCH_PAGE = 5
+SEARCH_PAGE = 4
 SUGGESTIONS = 1
 # The product, its pictures, its variants and their stock, and the page's shared parts.
 PRODUCT_PAGE = 7

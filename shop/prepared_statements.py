@@ -1,0 +1,51 @@
+"""Long statements run as PostgreSQL prepared statements: parsed and planned once per database
+connection rather than on every request, where planning costs more than running them."""
+
+import hashlib
+import weakref
+
+from django.db import DatabaseError
+from psycopg2.errors import InvalidSqlStatementName
+
+# The statements each open connection has prepared, by its DB-API connection (a reconnection
+# starts with none); None after a failure left unknown which of them the session still has.
+_prepared: "weakref.WeakKeyDictionary[object, set[str] | None]" = weakref.WeakKeyDictionary()
+
+
+def execute_prepared(cursor, sql: str, params: list) -> None:
+    """Execute `sql`, whose parameters are %s placeholders, as a prepared statement of the
+    cursor's connection; the first time, PREPARE goes in the same round trip. The SQL text
+    names the statement, so each variant of a statement is prepared once."""
+    name = "shop_" + hashlib.blake2b(sql.encode(), digest_size=8).hexdigest()
+    execute = f"EXECUTE {name} ({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}"
+    connection = cursor.db.connection
+    prepared = _prepared.get(connection, set())
+    if prepared is not None and name in prepared:
+        statement = execute
+    else:
+        statement = f"PREPARE {name} AS {_numbered(sql)}; {execute}"
+        if prepared is None:
+            # The session may hold statements this process no longer counts on: start afresh.
+            statement, prepared = f"DEALLOCATE ALL; {statement}", set()
+    # Unknown until it succeeds: a prepared statement outlives a failed transaction, and one
+    # counted on may have been dropped (DISCARD ALL).
+    _prepared[connection] = None
+    try:
+        cursor.execute(statement, params)
+    except DatabaseError as error:
+        lost = isinstance(error.__cause__, InvalidSqlStatementName)
+        if not lost or not cursor.db.get_autocommit():
+            raise
+        # Outside a transaction the failed EXECUTE changed nothing: prepare it again and run it.
+        numbered = _numbered(sql)
+        cursor.execute(f"DEALLOCATE ALL; PREPARE {name} AS {numbered}; {execute}", params)
+        prepared = set()
+    _prepared[connection] = prepared | {name}
+
+
+def _numbered(sql: str) -> str:
+    """The statement with $1, $2... for its %s placeholders, any other % doubled for the
+    driver's own formatting."""
+    parts = sql.split("%s")
+    numbered = parts[0] + "".join(f"${index}{part}" for index, part in enumerate(parts[1:], 1))
+    return numbered.replace("%", "%%")
