@@ -91,8 +91,7 @@ def search_context(raw_query: str, *, page=None) -> dict:
         # Stored only for a page of results that exists: the page asked for is the page shown.
         return {"query": query, "results_part": part, "shown_query": results_url(query, int(page))}
     results = search_products(query, page=page)
-    # No page at all when the query holds no words to search for.
-    shown = results.page.number if results.page else 1
+    shown = results.page.number
     if str(shown) != page:
         # A page past the end shows the last one; only pages that exist take room in the cache.
         part = replace(part, key=None)
