@@ -95,7 +95,7 @@ def test_pages_follow_one_another_and_a_page_past_the_end_shows_the_last(client,
     assert len(names(first)) == 24 and page_of(first) == "Page 1 of 2"
     assert 'rel="next" href="?q=lamp&amp;page=2"' in first
     assert len(names(second)) == 6 and page_of(second) == "Page 2 of 2"
-    assert 'rel="prev" href="?q=lamp&amp;page=1"' in second
+    assert 'rel="prev" href="?q=lamp"' in second
     assert set(names(first)).isdisjoint(names(second))
     for past_the_end in ["3", "999999", "99999999999", "0", "-1"]:
         shown = search_page(client, "lamp", page=past_the_end)
