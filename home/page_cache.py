@@ -93,9 +93,13 @@ class LocalCopies:
     pages: dict[str, StoredPage] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def fresh(self) -> bool:
+        """Whether the version was seen lately enough for the copies to be served."""
+        return time.monotonic() - self.version_seen_at < LOCAL_COPY_SECONDS
+
     def page(self, key: str) -> str | None:
         """The page, if its version was seen lately and it has not expired."""
-        if time.monotonic() - self.version_seen_at >= LOCAL_COPY_SECONDS:
+        if not self.fresh():
             return None
         stored = self.pages.get(key)
         if stored is None or stored.version != self.version or stored.expires_at <= time.time():
@@ -149,6 +153,9 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        copied = self._local_copy_response(request)
+        if copied is not None:
+            return copied
         response = self.get_response(request)
         filling = getattr(request, "page_cache_filling", None)
         if filling is None:
@@ -169,6 +176,19 @@ class PageCacheMiddleware:
         patch_vary_headers(response, ["Cookie"])
         return response
 
+    def _local_copy_response(self, request) -> HttpResponse | None:
+        """The page from this process's copies, before the URL is even resolved: a copy exists
+        only for an address a cached view answered. Resolving it would walk every other pattern
+        before Wagtail's catch-all, a fifth of a cached page's time."""
+        if not local_copies.fresh() or not self._cacheable_request(request):
+            return None
+        query = canonical_query(request.GET)
+        if query is None:
+            return None
+        first_visit = _is_first_visit(request)
+        html = local_copies.page(_page_key(request, query, first_visit))
+        return None if html is None else _cached_page_response(request, html, first_visit)
+
     def process_view(self, request, view_func, view_args, view_kwargs):
         if request.resolver_match.view_name not in CACHED_VIEWS or not self._cacheable_request(
             request
@@ -186,10 +206,7 @@ class PageCacheMiddleware:
                 if version is not None:
                     request.page_cache_filling = Filling(key, version, first_visit, query)
                 return None
-        html = html.replace(CSRF_PLACEHOLDER, csrf_token(request))
-        response = HttpResponse(html if first_visit else fill_personal_parts(request, html))
-        patch_vary_headers(response, ["Cookie"])
-        return response
+        return _cached_page_response(request, html, first_visit)
 
     @staticmethod
     def _cacheable_request(request) -> bool:
@@ -217,6 +234,13 @@ class PageCacheMiddleware:
             and not request.user.is_authenticated
             and not PageViewRestriction.objects.exists()
         )
+
+
+def _cached_page_response(request, html: str, first_visit: bool) -> HttpResponse:
+    html = html.replace(CSRF_PLACEHOLDER, csrf_token(request))
+    response = HttpResponse(html if first_visit else fill_personal_parts(request, html))
+    patch_vary_headers(response, ["Cookie"])
+    return response
 
 
 def page_shows_query(request, query_string: str) -> None:
