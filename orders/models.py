@@ -172,7 +172,6 @@ class Order(OrderFulfilment, models.Model):
     )
     owner_key = models.CharField(
         max_length=80,
-        db_index=True,
         help_text="user:<id> for signed-in shoppers, session:<key> for anonymous ones.",
     )
     # Text, not an EmailField: whatever address the shopper typed on Stripe's page is kept.
@@ -256,6 +255,12 @@ class Order(OrderFulfilment, models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        indexes = [
+            # A shopper's orders newest first, as every page they open lists the latest few.
+            models.Index(
+                fields=["owner_key", "-created_at", "-id"], name="order_owner_newest_first"
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["owner_key"],
