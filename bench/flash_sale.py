@@ -256,7 +256,7 @@ def main() -> int:
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     # Its own process, so the shoppers' threads here never slow Stripe's side down.
     emulator = start_emulator(emulator_port, f"{urls[0]}/webhook/")
-    servers = [start_gunicorn(port, arguments.gunicorn_workers) for port in ports]
+    servers = [start_gunicorn(port, arguments.gunicorn_workers, "bench.settings") for port in ports]
     try:
         for port in [*ports, emulator_port]:
             wait_until_listening(port)
