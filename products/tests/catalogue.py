@@ -33,3 +33,12 @@ def put_in_category(product: Product, *categories: CategoryPage) -> Product:
         product.save_revision()
     product.refresh_from_db()
     return product
+
+
+def lamps_under_an_index(make_product) -> dict:
+    """A product index with one category, Lamps, holding two live lamps."""
+    index = make_product_index()
+    lamps = make_category("Lamps", parent=index)
+    put_in_category(make_product("Desk Lamp", price="30.00"), lamps)
+    put_in_category(make_product("Floor Lamp", price="90.00"), lamps)
+    return {"index": index, "lamps": lamps}

@@ -11,7 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from home.tests.helpers import csrf_token_in
 from products import stock
 from products.models import Product, StockLevel
-from products.tests.catalogue import make_category, make_product_index, put_in_category
+from products.tests.catalogue import (
+    lamps_under_an_index,
+    put_in_category,
+)
 from products.tests.factories import track_stock
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache_on")]
@@ -19,11 +22,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache_on")]
 
 @pytest.fixture
 def catalogue(seeded_shop, make_product):
-    index = make_product_index()
-    lamps = make_category("Lamps", parent=index)
-    put_in_category(make_product("Desk Lamp", price="30.00"), lamps)
-    put_in_category(make_product("Floor Lamp", price="90.00"), lamps)
-    return {"index": index, "lamps": lamps}
+    return lamps_under_an_index(make_product)
 
 
 def listed_names(html: str) -> list[str]:
