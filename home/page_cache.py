@@ -180,25 +180,18 @@ class PageCacheMiddleware:
         """The page from this process's copies, before the URL is even resolved: a copy exists
         only for an address a cached view answered. Resolving it would walk every other pattern
         before Wagtail's catch-all, a fifth of a cached page's time."""
-        if not local_copies.fresh() or not self._cacheable_request(request):
+        lookup = local_copies.fresh() and self._lookup(request)
+        if not lookup:
             return None
-        query = canonical_query(request.GET)
-        if query is None:
-            return None
-        first_visit = _is_first_visit(request)
-        html = local_copies.page(_page_key(request, query, first_visit))
+        key, _query, first_visit = lookup
+        html = local_copies.page(key)
         return None if html is None else _cached_page_response(request, html, first_visit)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if request.resolver_match.view_name not in CACHED_VIEWS or not self._cacheable_request(
-            request
-        ):
+        lookup = request.resolver_match.view_name in CACHED_VIEWS and self._lookup(request)
+        if not lookup:
             return None
-        query = canonical_query(request.GET)
-        if query is None:
-            return None
-        first_visit = _is_first_visit(request)
-        key = _page_key(request, query, first_visit)
+        key, query, first_visit = lookup
         html = local_copies.page(key)
         if html is None:
             html, version = _page_from_shared_cache(key)
@@ -207,6 +200,17 @@ class PageCacheMiddleware:
                     request.page_cache_filling = Filling(key, version, first_visit, query)
                 return None
         return _cached_page_response(request, html, first_visit)
+
+    def _lookup(self, request) -> tuple[str, str, bool] | None:
+        """Where the page for this request is stored, its query string as products/query_strings
+        spells it, and whether it is a first visit's; None when it is never looked up."""
+        if not self._cacheable_request(request):
+            return None
+        query = canonical_query(request.GET)
+        if query is None:
+            return None
+        first_visit = _is_first_visit(request)
+        return _page_key(request, query, first_visit), query, first_visit
 
     @staticmethod
     def _cacheable_request(request) -> bool:

@@ -37,14 +37,11 @@ def recent_order_states(request) -> list[tuple[int, str, bool]]:
         return []
     # Asked on every page a returning shopper opens, so written out once: building it through
     # the ORM each time took longer than PostgreSQL takes to answer it, and planning it took
-    # longer than running it (prepared on PostgreSQL). The same rows, in the same order, as
+    # longer than running it (prepared). The same rows, in the same order, as
     # orders_for(request).values_list("pk", "status", "checkout_open").
     params = [key, Order.Status.CANCELLED, HOME_PAGE_ORDER_COUNT]
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            execute_prepared(cursor, _RECENT_ORDER_STATES_SQL, params)
-        else:
-            cursor.execute(_RECENT_ORDER_STATES_SQL, params)
+        execute_prepared(cursor, _RECENT_ORDER_STATES_SQL, params)
         return [tuple(row) for row in cursor.fetchall()]
 
 

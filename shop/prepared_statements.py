@@ -16,6 +16,10 @@ def execute_prepared(cursor, sql: str, params: list) -> None:
     """Execute `sql`, whose parameters are %s placeholders, as a prepared statement of the
     cursor's connection; the first time, PREPARE goes in the same round trip. The SQL text
     names the statement, so each variant of a statement is prepared once."""
+    if cursor.db.vendor != "postgresql":
+        # SQLite, for local runs, plans each statement cheaply and has no PREPARE.
+        cursor.execute(sql, params)
+        return
     name = "shop_" + hashlib.blake2b(sql.encode(), digest_size=8).hexdigest()
     execute = f"EXECUTE {name} ({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}"
     connection = cursor.db.connection
