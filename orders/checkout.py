@@ -1,16 +1,18 @@
 """From cart to payable order: a pending order and the Stripe Checkout Session to pay it on."""
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from products import stock
+from shop.prepared_statements import execute_prepared
 
 from . import payments, stripe_gateway
 from .cart import Cart, CartLine
@@ -46,8 +48,11 @@ class CheckoutUrls:
     cancel_url: str
 
 
-def create_checkout(cart: Cart, owner_key: str, user, urls: CheckoutUrls) -> Order:
-    """Return the order whose Checkout Session the shopper should pay; never two for one cart."""
+def create_checkout(
+    cart: Cart, owner_key: str, user, urls: CheckoutUrls, known: "ShopperOrders | None" = None
+) -> Order:
+    """Return the order whose Checkout Session the shopper should pay; never two for one cart.
+    `known` is what shopper_orders just read for this shopper, saving the first lookup."""
     lines, notices = cart.lines()
     if notices:
         raise CheckoutError(" ".join(notices) + " Please review your cart and try again.")
@@ -55,8 +60,8 @@ def create_checkout(cart: Cart, owner_key: str, user, urls: CheckoutUrls) -> Ord
         raise CheckoutError("Your cart is empty. Add a product before checking out.")
     fingerprint = Cart.fingerprint(lines)
 
-    for _attempt in range(3):
-        order = _open_order_for(owner_key)
+    for attempt in range(3):
+        order = known.open_checkout if known and not attempt else _open_order_for(owner_key)
         if order is None:
             try:
                 order = _create_pending_order(lines, fingerprint, owner_key, user)
@@ -237,24 +242,65 @@ def _ensure_stripe_session(order: Order, lines: list[CartLine], urls: CheckoutUr
     return order
 
 
-def settle_paid_cart(cart: Cart, owner_key: str | None) -> Order | None:
-    """Take out of the cart what the shopper's newly paid orders bought, when they did not come
-    back to the success page (only Stripe's webhook saw the payment): a cart still holding it
-    invites paying twice. The order whose items were taken out, if any.
+@dataclass(frozen=True)
+class ShopperOrders:
+    """What a checkout click needs of the shopper's orders: the checkout they left open, and
+    the paid orders whose cart was not settled yet (newest first)."""
+
+    open_checkout: Order | None
+    unsettled: list[Order]
+
+
+NO_ORDERS = ShopperOrders(open_checkout=None, unsettled=[])
+
+
+def shopper_orders(owner_key: str | None) -> ShopperOrders:
+    """The shopper's open checkout and unsettled paid orders, in one prepared statement: every
+    checkout click and cart page asks both, and through the ORM building the two queries took
+    longer than PostgreSQL takes to answer them."""
+    if owner_key is None:
+        return NO_ORDERS
+    columns = [field.attname for field in Order._meta.concrete_fields]
+    with connection.cursor() as cursor:
+        execute_prepared(
+            cursor,
+            _shopper_orders_sql(),
+            [owner_key, Order.Status.PENDING, Order.Status.PAID, Order.Status.PENDING],
+        )
+        orders = [Order.from_db(connection.alias, columns, row) for row in cursor.fetchall()]
+    open_checkouts = [order for order in orders if order.is_open_checkout]
+    return ShopperOrders(
+        open_checkout=open_checkouts[0] if open_checkouts else None,
+        unsettled=[order for order in orders if not order.is_open_checkout],
+    )
+
+
+@functools.cache
+def _shopper_orders_sql() -> str:
+    """Both kinds of order shopper_orders reads: the open checkout (at most one, by the
+    unique index one_open_checkout_per_shopper) and paid orders not yet settled, as
+    settle_paid_cart counts them."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in Order._meta.concrete_fields)
+    return (
+        f"SELECT {columns} FROM {quote(Order._meta.db_table)} WHERE owner_key = %s "
+        "AND ((status = %s AND checkout_open) OR (NOT cart_settled "
+        "AND (status = %s OR (status = %s AND NOT checkout_open)))) "
+        "ORDER BY created_at DESC, id DESC"
+    )
+
+
+def settle_paid_cart(cart: Cart, unsettled: list[Order]) -> Order | None:
+    """Take out of the cart what the shopper's newly paid orders bought (shopper_orders'
+    `unsettled`), when they did not come back to the success page (only Stripe's webhook saw
+    the payment): a cart still holding it invites paying twice. The order whose items were
+    taken out, if any.
 
     Each paid order settles the cart once, as the success page does: a shopper who later fills
     the cart with the same things again keeps them."""
-    if owner_key is None:
-        return None
-    paid = Q(status=Order.Status.PAID) | Q(status=Order.Status.PENDING, checkout_open=False)
-    unsettled = list(
-        Order.objects.owned_by(owner_key)
-        .filter(paid, cart_settled=False)
-        .order_by("-created_at")
-        .prefetch_related("items")
-    )
     if not unsettled:
         return None
+    prefetch_related_objects(unsettled, "items")
     emptied = next(
         (order for order in unsettled if cart.clear_if_holding(order.line_quantities())), None
     )

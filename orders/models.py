@@ -427,13 +427,14 @@ class Order(OrderFulfilment, models.Model):
         """Too close to its expiry to send the shopper to: they could not finish paying."""
         return self.checkout_expires_at <= timezone.now() + EXPIRING_WITHIN
 
+    @property
+    def is_open_checkout(self) -> bool:
+        """One of Order.objects.open_checkouts()."""
+        return self.status == self.Status.PENDING and self.checkout_open
+
     def is_checkout_overdue(self, now: datetime) -> bool:
         """One of Order.objects.overdue_checkouts(now)."""
-        return (
-            self.status == self.Status.PENDING
-            and self.checkout_open
-            and self.checkout_expires_at <= now
-        )
+        return self.is_open_checkout and self.checkout_expires_at <= now
 
     @property
     def amount_refundable(self) -> Decimal:

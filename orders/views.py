@@ -62,12 +62,12 @@ def _render_cart(request, cart: Cart, status: int = 200):
 @require_GET
 def cart_detail(request):
     cart = Cart.for_request(request)
-    _settle_paid_cart(request, cart)
+    _settle_paid_cart(request, cart, checkout.shopper_orders(shoppers.known_owner_key(request)))
     return _render_cart(request, cart)
 
 
-def _settle_paid_cart(request, cart: Cart) -> None:
-    order = checkout.settle_paid_cart(cart, shoppers.known_owner_key(request))
+def _settle_paid_cart(request, cart: Cart, orders: checkout.ShopperOrders) -> None:
+    order = checkout.settle_paid_cart(cart, orders.unsettled)
     if order is not None:
         messages.info(
             request,
@@ -151,10 +151,11 @@ def create_checkout_session(request):
     try:
         if wants_json:
             cart.replace(_json_items(request))
-        else:
-            _settle_paid_cart(request, cart)
+        orders = checkout.shopper_orders(shoppers.known_owner_key(request))
+        if not wants_json:
+            _settle_paid_cart(request, cart, orders)
         order = checkout.create_checkout(
-            cart, shoppers.owner_key(request), request.user, _checkout_urls(request)
+            cart, shoppers.owner_key(request), request.user, _checkout_urls(request), orders
         )
     except ShopError as error:
         status = _checkout_error_status(error)

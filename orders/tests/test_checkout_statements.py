@@ -11,9 +11,9 @@ from products.tests.factories import stock_of, track_stock
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# Session, cart, paid orders whose cart is not yet settled, open order lookup; BEGIN, order, items,
-# COMMIT; checkout settings; the session's id stored on the order.
-FIRST_CHECKOUT = 10
+# Session, cart, the shopper's open checkout and unsettled paid orders in one statement; BEGIN,
+# order, items, COMMIT; checkout settings; the session's id stored on the order.
+FIRST_CHECKOUT = 9
 # The hold is one conditional UPDATE more, in the same transaction.
 FIRST_CHECKOUT_HOLDING_STOCK = FIRST_CHECKOUT + 1
 
