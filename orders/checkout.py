@@ -78,11 +78,10 @@ def _open_order_for(owner_key: str) -> Order | None:
     return Order.objects.owned_by(owner_key).open_checkouts().first()
 
 
-@transaction.atomic
 def _create_pending_order(lines: list[CartLine], fingerprint: str, owner_key: str, user) -> Order:
     """The pending order and, in the same transaction, its hold on tracked stock: both or none."""
     tracked = [line for line in lines if line.stock_item.track_stock]
-    order = Order.objects.create(
+    order = Order(
         owner_key=owner_key,
         user=user if user is not None and user.is_authenticated else None,
         customer_email=getattr(user, "email", "") or "",
@@ -94,7 +93,7 @@ def _create_pending_order(lines: list[CartLine], fingerprint: str, owner_key: st
         + EXPIRY_ALLOWANCE,
         stock_hold=Order.StockHold.HELD if tracked else Order.StockHold.NONE,
     )
-    OrderItem.objects.bulk_create(
+    items = [
         OrderItem(
             order=order,
             product=line.product,
@@ -107,14 +106,72 @@ def _create_pending_order(lines: list[CartLine], fingerprint: str, owner_key: st
             quantity=line.quantity,
         )
         for line in lines
+    ]
+    if not tracked:
+        # One statement commits the order with its items by itself: there is nothing to hold.
+        _insert_order_with_items(order, items)
+        return order
+    with transaction.atomic():
+        _insert_order_with_items(order, items)
+        try:
+            stock.hold(
+                stock.Hold(_stock_level_id(line), line.quantity, line.name) for line in tracked
+            )
+        except stock.NotEnoughStock as error:
+            raise OutOfStock(
+                " ".join(shortage.message for shortage in error.shortages) + " Nothing was charged."
+            ) from error
+        return order
+
+
+def _insert_order_with_items(order: Order, items: list[OrderItem]) -> None:
+    """Write a new order and its items, on PostgreSQL in one prepared statement: a checkout
+    click spent more time building the ORM's two INSERTs than PostgreSQL spent on them."""
+    if connection.vendor != "postgresql":
+        # SQLite, for local runs, takes no INSERT in a WITH clause.
+        with transaction.atomic():
+            order.save(force_insert=True)
+            OrderItem.objects.bulk_create(items)
+        return
+    order_fields, item_fields = _inserted_fields(Order), _inserted_fields(OrderItem, "order")
+    params = [
+        field.get_db_prep_save(field.pre_save(order, True), connection) for field in order_fields
+    ]
+    for item in items:
+        params += [
+            field.get_db_prep_save(field.pre_save(item, True), connection) for field in item_fields
+        ]
+    with connection.cursor() as cursor:
+        execute_prepared(cursor, _order_with_items_sql(len(items)), params)
+        order.pk = cursor.fetchone()[0]
+    order._state.adding, order._state.db = False, connection.alias
+
+
+def _inserted_fields(model, *left_out: str) -> list:
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if not field.primary_key and field.name not in left_out
+    ]
+
+
+@functools.lru_cache(maxsize=64)
+def _order_with_items_sql(item_count: int) -> str:
+    quote = connection.ops.quote_name
+
+    def columns(fields) -> str:
+        return ", ".join(quote(field.column) for field in fields)
+
+    order_fields, item_fields = _inserted_fields(Order), _inserted_fields(OrderItem, "order")
+    item_values = ", ".join(["%s"] * len(item_fields))
+    return (
+        f"WITH placed AS (INSERT INTO {quote(Order._meta.db_table)} ({columns(order_fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(order_fields))}) RETURNING id), "
+        f"listed AS (INSERT INTO {quote(OrderItem._meta.db_table)} "
+        f"(order_id, {columns(item_fields)}) VALUES "
+        + ", ".join([f"((SELECT id FROM placed), {item_values})"] * item_count)
+        + ") SELECT id FROM placed"
     )
-    try:
-        stock.hold(stock.Hold(_stock_level_id(line), line.quantity, line.name) for line in tracked)
-    except stock.NotEnoughStock as error:
-        raise OutOfStock(
-            " ".join(shortage.message for shortage in error.shortages) + " Nothing was charged."
-        ) from error
-    return order
 
 
 def _stock_level_id(line: CartLine) -> int | None:
@@ -227,7 +284,7 @@ def _ensure_stripe_session(order: Order, lines: list[CartLine], urls: CheckoutUr
         "stripe_checkout_url": session.url,
         "updated_at": timezone.now(),
     }
-    if Order.objects.filter(pk=order.pk, stripe_checkout_session_id__isnull=True).update(**opened):
+    if _store_checkout_session(order.pk, opened):
         for field, value in opened.items():
             setattr(order, field, value)
     else:
@@ -240,6 +297,28 @@ def _ensure_stripe_session(order: Order, lines: list[CartLine], urls: CheckoutUr
         extra={"order_reference": order.reference, "checkout_session_id": session.id},
     )
     return order
+
+
+def _store_checkout_session(order_id: int, opened: dict) -> bool:
+    """Give the order its Checkout Session unless it has one; whether it took this one.
+    Prepared: it follows every session opened, where the ORM's UPDATE took longer to build
+    than to run."""
+    with connection.cursor() as cursor:
+        execute_prepared(
+            cursor,
+            f"UPDATE {Order._meta.db_table} SET stripe_checkout_session_id = %s, "
+            "stripe_checkout_url = %s, updated_at = %s "
+            "WHERE id = %s AND stripe_checkout_session_id IS NULL RETURNING id",
+            [
+                opened["stripe_checkout_session_id"],
+                opened["stripe_checkout_url"],
+                Order._meta.get_field("updated_at").get_db_prep_save(
+                    opened["updated_at"], connection
+                ),
+                order_id,
+            ],
+        )
+        return cursor.fetchone() is not None
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,12 @@ from products.tests.factories import stock_of, track_stock
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# Session, cart, the shopper's open checkout and unsettled paid orders in one statement; BEGIN,
-# order, items, COMMIT; checkout settings; the session's id stored on the order.
-FIRST_CHECKOUT = 9
-# The hold is one conditional UPDATE more, in the same transaction.
-FIRST_CHECKOUT_HOLDING_STOCK = FIRST_CHECKOUT + 1
+# Session, cart, the shopper's open checkout and unsettled paid orders in one statement; the order
+# with its items in one statement, committed on its own; checkout settings; the session's id
+# stored on the order.
+FIRST_CHECKOUT = 6
+# The hold is one conditional UPDATE more, in a transaction with the order: BEGIN and COMMIT.
+FIRST_CHECKOUT_HOLDING_STOCK = FIRST_CHECKOUT + 3
 
 
 def checkout_statements(client) -> list[str]:
