@@ -117,7 +117,9 @@ class _Queueing:
 def _queueing(task: Task, written: str) -> _Queueing:
     backend = task.get_backend()
     backend.validate_task(task)
+    # The status as a plain string: the driver adapts an enum member at twice the cost.
     values = {
+        "status": TaskResultStatus.READY.value,
         "priority": task.priority,
         "task_path": task.module_path,
         "queue_name": task.queue_name,

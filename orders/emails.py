@@ -89,7 +89,7 @@ def confirmation_ctes(orders: str) -> tuple[str, list, DBTaskResult]:
     PostgreSQL; `emailed` returns the email's id. Their parameters, and the task row to
     announce (engine.announce_enqueued) once the statement has run."""
     queueing, queue_params, queued = engine.enqueue_cte(tasks.send_order_email, "emailed")
-    params = [Reason.CONFIRMATION, Status.PENDING, timezone.now(), *queue_params]
+    params = [Reason.CONFIRMATION.value, Status.PENDING.value, timezone.now(), *queue_params]
     return _confirmation_sql(orders, queueing), params, queued
 
 

@@ -132,7 +132,7 @@ def paid_session_ctes(session: CheckoutSession) -> tuple[str, list, DBTaskResult
         filled_if_blank,
         closing,
         "AND currency = %s AND total = %s AND stock_hold = ANY(%s)",
-        (session.currency, total, [Order.StockHold.NONE, Order.StockHold.HELD]),
+        (session.currency, total, [Order.StockHold.NONE.value, Order.StockHold.HELD.value]),
         returning=("id", "reference"),
     )
     selling, selling_params = Order.held_stock_sold_ctes()

@@ -118,7 +118,7 @@ def _times() -> list:
 
 def _recording_params(counted: bool) -> list:
     # This delivery was counted already when the record was there before it.
-    return [0 if counted else 1, *[StripeEvent.Outcome.FAILED] * 4]
+    return [0 if counted else 1, *[StripeEvent.Outcome.FAILED.value] * 4]
 
 
 def replay_event(record: StripeEvent) -> StripeEvent:
@@ -229,7 +229,7 @@ def _apply_in_one_statement(event: dict, lookup: StripeLookup) -> StripeEvent | 
             [
                 *params,
                 *_identity(event),
-                StripeEvent.Outcome.PROCESSED,
+                StripeEvent.Outcome.PROCESSED.value,
                 *_times(),
                 *_recording_params(counted=False),
             ],
