@@ -153,8 +153,8 @@ def paid_session_ctes(session: CheckoutSession) -> tuple[str, list, DBTaskResult
 
 @functools.lru_cache(maxsize=64)
 def _paid_session_sql(paying: str, selling: str, emailing: str) -> str:
-    """The text of paid_session_ctes, the same string for the same parts: it names the
-    prepared statement, and is looked up by it."""
+    """The text of paid_session_ctes, the very same string for the same parts: the prepared
+    statement is named after it, and a string that is looked up again keeps its hash."""
     table = connection.ops.quote_name(Order._meta.db_table)
     # What apply_checkout_session would change on an order that does not move.
     settled = (
