@@ -8,20 +8,24 @@ than the lease), and a task that fails is not tried again (tasks that must succe
 emails, retry themselves with a backoff).
 """
 
+import functools
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.models import F, Field
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks import task
 from django_tasks.base import Task, TaskResultStatus
 from django_tasks.signals import task_enqueued
+from django_tasks_db.backend import TaskResult
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult, get_date_max
+from django_tasks_db.utils import normalize_uuid
 
 logger = logging.getLogger(__name__)
 
@@ -80,37 +84,99 @@ def enqueue_cte(task: Task, written: str) -> tuple[str, list, DBTaskResult]:
     """An INSERT queueing `task` once for each id the common table expression `written`
     returns, with that id as its one argument, for a statement on PostgreSQL; its parameters,
     and the task row, to be announced with announce_enqueued once the statement has run."""
-    backend = task.get_backend()
-    backend.validate_task(task)
+    queueing = _queueing(task, written)
+    # The row's own id and time; every other value is the task's, worked out once.
     queued = DBTaskResult(
         id=DBTaskResult._meta.pk.get_default(),
+        enqueued_at=timezone.now(),
         args_kwargs={"args": [], "kwargs": {}},
-        priority=task.priority,
-        task_path=task.module_path,
-        queue_name=task.queue_name,
-        run_after=task.run_after or get_date_max(),
-        backend_name=backend.alias,
+        worker_ids=[],
+        **queueing.values,
     )
-    columns, values, params = [], [], []
-    for field in DBTaskResult._meta.concrete_fields:
-        columns.append(connection.ops.quote_name(field.column))
-        if field.attname == "args_kwargs":
-            values.append(
-                f"jsonb_build_object('args', jsonb_build_array({written}.id), "
-                "'kwargs', '{}'::jsonb)"
-            )
-            continue
-        values.append("%s")
-        params.append(field.get_db_prep_save(field.pre_save(queued, add=True), connection))
-    table = connection.ops.quote_name(DBTaskResult._meta.db_table)
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} FROM {written}"
-    return sql, params, queued
+    database = connections[DEFAULT_DB_ALIAS]
+    params = [
+        field.get_db_prep_save(getattr(queued, field.attname), database)
+        for field in queueing.fields_each_time
+    ]
+    return queueing.sql, [*params, *queueing.params], queued
+
+
+@dataclass(frozen=True)
+class _Queueing:
+    """enqueue_cte for one task and `written`: its statement, the fields whose values are new
+    for each row (their parameters first), the parameters of all the others, and their values
+    for the DBTaskResult to announce."""
+
+    sql: str
+    fields_each_time: tuple[Field, ...]
+    params: tuple
+    values: dict
+
+
+@functools.lru_cache(maxsize=64)
+def _queueing(task: Task, written: str) -> _Queueing:
+    backend = task.get_backend()
+    backend.validate_task(task)
+    # The status as a plain string: the driver adapts an enum member at twice the cost.
+    values = {
+        "status": TaskResultStatus.READY.value,
+        "priority": task.priority,
+        "task_path": task.module_path,
+        "queue_name": task.queue_name,
+        "run_after": task.run_after or get_date_max(),
+        "backend_name": backend.alias,
+    }
+    template = DBTaskResult(id=None, args_kwargs=None, **values)
+    quote = connection.ops.quote_name
+    each_time = [DBTaskResult._meta.pk, DBTaskResult._meta.get_field("enqueued_at")]
+    others = [
+        field
+        for field in DBTaskResult._meta.concrete_fields
+        if field not in each_time and field.attname != "args_kwargs"
+    ]
+    for field in others:
+        values[field.attname] = getattr(template, field.attname)
+    columns = [quote(field.column) for field in [*each_time, *others]]
+    columns.append(quote(DBTaskResult._meta.get_field("args_kwargs").column))
+    row = [
+        *["%s"] * (len(each_time) + len(others)),
+        f"jsonb_build_object('args', jsonb_build_array({written}.id), 'kwargs', '{{}}'::jsonb)",
+    ]
+    table = quote(DBTaskResult._meta.db_table)
+    return _Queueing(
+        sql=f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(row)} FROM {written}",
+        fields_each_time=tuple(each_time),
+        params=tuple(field.get_db_prep_save(values[field.attname], connection) for field in others),
+        values={name: value for name, value in values.items() if name != "worker_ids"},
+    )
 
 
 def announce_enqueued(task: Task, queued: DBTaskResult, argument: int) -> None:
     """Tell Django's Tasks that the task row of enqueue_cte was written for `argument`."""
     queued.args_kwargs = {"args": [argument], "kwargs": {}}
-    task_enqueued.send(type(task.get_backend()), task_result=queued.task_result)
+    task_enqueued.send(type(task.get_backend()), task_result=_task_result(task, queued))
+
+
+def _task_result(task: Task, queued: DBTaskResult) -> TaskResult:
+    """queued.task_result, as django-tasks-db reads a row, for the task it was written for:
+    without importing the task again by its path."""
+    result = TaskResult(
+        db_result=queued,
+        task=task,
+        id=normalize_uuid(queued.id),
+        status=TaskResultStatus[queued.status],
+        enqueued_at=queued.enqueued_at,
+        started_at=queued.started_at,
+        last_attempted_at=queued.started_at,
+        finished_at=queued.finished_at,
+        args=queued.args_kwargs["args"],
+        kwargs=queued.args_kwargs["kwargs"],
+        backend=queued.backend_name,
+        errors=[],
+        worker_ids=queued.worker_ids,
+    )
+    object.__setattr__(result, "_return_value", queued.return_value)
+    return result
 
 
 def requeue_stale_tasks(now: datetime | None = None) -> int:

@@ -10,6 +10,7 @@ Message-ID is the row's own, so the rare copy (killed after the server took it, 
 marked sent) is recognisably the same message.
 """
 
+import functools
 import logging
 from datetime import timedelta
 from email.utils import parseaddr
@@ -87,16 +88,22 @@ def confirmation_ctes(orders: str) -> tuple[str, list, DBTaskResult]:
     queue_confirmation does (once per order) but inside the statement that pays them, on
     PostgreSQL; `emailed` returns the email's id. Their parameters, and the task row to
     announce (engine.announce_enqueued) once the statement has run."""
-    table = connection.ops.quote_name(OrderEmail._meta.db_table)
     queueing, queue_params, queued = engine.enqueue_cte(tasks.send_order_email, "emailed")
-    sql = (
+    params = [Reason.CONFIRMATION.value, Status.PENDING.value, timezone.now(), *queue_params]
+    return _confirmation_sql(orders, queueing), params, queued
+
+
+@functools.lru_cache(maxsize=16)
+def _confirmation_sql(orders: str, queueing: str) -> str:
+    """The text of confirmation_ctes, the same string for the same parts: it names the
+    prepared statement of the statement it goes in."""
+    table = connection.ops.quote_name(OrderEmail._meta.db_table)
+    return (
         f"emailed AS (INSERT INTO {table} ({_OUTBOX_COLUMNS}) "
         f"SELECT id, %s, '', %s, 0, '', %s FROM {orders} "
         "ON CONFLICT (order_id, reason, key) DO NOTHING RETURNING id), "
         f"queued AS ({queueing})"
     )
-    params = [Reason.CONFIRMATION, Status.PENDING, timezone.now(), *queue_params]
-    return sql, params, queued
 
 
 def send(email_id: int) -> str:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
@@ -515,65 +515,42 @@ class Order(OrderFulfilment, models.Model):
         close_checkout: bool,
         condition: str = "",
         condition_params: tuple = (),
+        returning: tuple[str, ...] | None = None,
     ) -> tuple[str, list]:
         """The common table expressions of Order.pay and their parameters: `payable` locks the
         order if it may move to paid (and meets `condition`, SQL on its row), `paid` moves it
         and returns its status and stock hold before the move, what its checkout held (stock
-        level id to units) and then every column, as from_paid reads them."""
-        quote = connection.ops.quote_name
-        table = quote(cls._meta.db_table)
+        level id to units) and then the columns in `returning`, by default every column, as
+        from_paid reads them."""
+        sql, assigned_fields = _paying_sql(
+            tuple(recorded), tuple(filled_if_blank), close_checkout, condition, returning
+        )
         now = timezone.now()
-        assignments, params = [], []
-        for name, value in {**recorded, "status": cls.Status.PAID, "paid_at": now}.items():
-            field = cls._meta.get_field(name)
-            assignments.append(f"{quote(field.column)} = %s")
-            params.append(field.get_db_prep_save(value, connection))
-        for name, value in filled_if_blank.items():
-            column = quote(cls._meta.get_field(name).column)
-            assignments.append(f"{column} = CASE WHEN o.{column} = '' THEN %s ELSE o.{column} END")
-            params.append(value)
-        if close_checkout:
-            assignments.append("checkout_open = false")
-        # Whatever the checkout held, or held and released, is sold now (_settle_stock).
-        assignments.append("stock_hold = CASE WHEN o.stock_hold = '' THEN '' ELSE %s END")
-        params.append(cls.StockHold.SOLD)
-        assignments.append("updated_at = %s")
-        params.append(now)
-        # What the checkout held, read in the same statement (OrderItem.held_units).
-        held_units = (
-            "SELECT json_object_agg(stock_level_id, units) FROM "
-            "(SELECT stock_level_id, SUM(quantity) AS units "
-            f"FROM {quote(OrderItem._meta.db_table)} "
-            "WHERE order_id = o.id AND stock_level_id IS NOT NULL GROUP BY stock_level_id) held"
-        )
-        columns = ", ".join(f"o.{quote(field.column)}" for field in cls._meta.concrete_fields)
-        sql = (
-            f"payable AS (SELECT id, status, stock_hold FROM {table} "
-            f"WHERE stripe_checkout_session_id = %s AND status = ANY(%s) {condition} FOR UPDATE), "
-            f"paid AS (UPDATE {table} AS o SET {', '.join(assignments)} FROM payable "
-            "WHERE o.id = payable.id RETURNING payable.status AS previous_status, "
-            f"payable.stock_hold AS previous_hold, ({held_units}) AS held_units, {columns})"
-        )
-        sources = [str(status) for status in cls.ALLOWED_SOURCES[cls.Status.PAID]]
-        return sql, [checkout_session_id, sources, *condition_params, *params]
+        # Choices as plain strings, here and in the statements built around these: the driver
+        # adapts a str subclass at twice the cost of a str, for every parameter of every payment.
+        assigned = [*recorded.values(), cls.Status.PAID.value, now]
+        # The connection itself: each look through the `connection` proxy costs more than a
+        # value's preparation.
+        database = connections[DEFAULT_DB_ALIAS]
+        return sql, [
+            checkout_session_id,
+            [str(status) for status in cls.ALLOWED_SOURCES[cls.Status.PAID]],
+            *condition_params,
+            *[
+                field.get_db_prep_save(value, database)
+                for field, value in zip(assigned_fields, assigned, strict=True)
+            ],
+            *filled_if_blank.values(),
+            cls.StockHold.SOLD.value,
+            now,
+        ]
 
     @classmethod
     def held_stock_sold_ctes(cls) -> tuple[str, list]:
         """Common table expressions selling what the checkout of the order in `paid` held
         (paying_ctes), as stock.sell_held does: the stock levels are locked in the order of
         their ids, as every stock change takes them. What is available does not change."""
-        levels = connection.ops.quote_name(StockLevel._meta.db_table)
-        sql = (
-            "held_stock AS (SELECT unit.key::bigint AS id, unit.value::text::integer AS units "
-            "FROM paid CROSS JOIN LATERAL json_each(paid.held_units) AS unit "
-            "WHERE paid.previous_hold = %s), "
-            f"levels AS (SELECT id FROM {levels} WHERE id IN (SELECT id FROM held_stock) "
-            "ORDER BY id FOR UPDATE), "
-            f"sold AS (UPDATE {levels} AS level SET on_hand = level.on_hand - held_stock.units, "
-            "held = level.held - held_stock.units FROM held_stock JOIN levels USING (id) "
-            "WHERE level.id = held_stock.id RETURNING level.id)"
-        )
-        return sql, [cls.StockHold.HELD]
+        return _held_stock_sold_sql(), [cls.StockHold.HELD.value]
 
     @classmethod
     def from_paid(cls, values: list) -> "Order":
@@ -667,6 +644,66 @@ class Order(OrderFulfilment, models.Model):
                     "checkout_session_id": self.stripe_checkout_session_id,
                 },
             )
+
+
+@functools.lru_cache(maxsize=64)
+def _paying_sql(
+    recorded: tuple[str, ...],
+    filled_if_blank: tuple[str, ...],
+    close_checkout: bool,
+    condition: str,
+    returning: tuple[str, ...] | None,
+) -> tuple[str, tuple[models.Field, ...]]:
+    """The text of Order.paying_ctes for one shape of statement, the same string each time (it
+    names the prepared statement), and the fields its assigned values are saved to, in order:
+    `recorded`, then status and paid_at."""
+    quote = connection.ops.quote_name
+    table = quote(Order._meta.db_table)
+    assigned = (*recorded, "status", "paid_at")
+    assigned_fields = tuple(Order._meta.get_field(name) for name in assigned)
+    assignments = [f"{quote(field.column)} = %s" for field in assigned_fields]
+    for name in filled_if_blank:
+        column = quote(Order._meta.get_field(name).column)
+        assignments.append(f"{column} = CASE WHEN o.{column} = '' THEN %s ELSE o.{column} END")
+    if close_checkout:
+        assignments.append("checkout_open = false")
+    # Whatever the checkout held, or held and released, is sold now (_settle_stock).
+    assignments.append("stock_hold = CASE WHEN o.stock_hold = '' THEN '' ELSE %s END")
+    assignments.append("updated_at = %s")
+    # What the checkout held, read in the same statement (OrderItem.held_units).
+    held_units = (
+        "SELECT json_object_agg(stock_level_id, units) FROM "
+        "(SELECT stock_level_id, SUM(quantity) AS units "
+        f"FROM {quote(OrderItem._meta.db_table)} "
+        "WHERE order_id = o.id AND stock_level_id IS NOT NULL GROUP BY stock_level_id) held"
+    )
+    if returning is None:
+        returning = tuple(field.column for field in Order._meta.concrete_fields)
+    columns = ", ".join(f"o.{quote(column)}" for column in returning)
+    sql = (
+        f"payable AS (SELECT id, status, stock_hold FROM {table} "
+        f"WHERE stripe_checkout_session_id = %s AND status = ANY(%s) {condition} FOR UPDATE), "
+        f"paid AS (UPDATE {table} AS o SET {', '.join(assignments)} FROM payable "
+        "WHERE o.id = payable.id RETURNING payable.status AS previous_status, "
+        f"payable.stock_hold AS previous_hold, ({held_units}) AS held_units, {columns})"
+    )
+    return sql, assigned_fields
+
+
+@functools.cache
+def _held_stock_sold_sql() -> str:
+    """The text of Order.held_stock_sold_ctes."""
+    levels = connection.ops.quote_name(StockLevel._meta.db_table)
+    return (
+        "held_stock AS (SELECT unit.key::bigint AS id, unit.value::text::integer AS units "
+        "FROM paid CROSS JOIN LATERAL json_each(paid.held_units) AS unit "
+        "WHERE paid.previous_hold = %s), "
+        f"levels AS (SELECT id FROM {levels} WHERE id IN (SELECT id FROM held_stock) "
+        "ORDER BY id FOR UPDATE), "
+        f"sold AS (UPDATE {levels} AS level SET on_hand = level.on_hand - held_stock.units, "
+        "held = level.held - held_stock.units FROM held_stock JOIN levels USING (id) "
+        "WHERE level.id = held_stock.id RETURNING level.id)"
+    )
 
 
 class OrderItem(models.Model):

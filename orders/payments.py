@@ -4,8 +4,10 @@ The success page, the webhook and reconcile_orders all end here. Stripe is asked
 row is locked; the order is then locked only to make the move, and moves only forward.
 """
 
+import functools
 import logging
 from dataclasses import fields
+from types import SimpleNamespace
 
 from django.db import connection, transaction
 from django_tasks_db.models import DBTaskResult
@@ -14,7 +16,7 @@ from shop.money import format_money
 
 from . import emails, stripe_gateway
 from .models import Order
-from .money import from_cents
+from .money import from_cents, to_cents
 from .stripe_gateway import CheckoutSession, ShippingDetails, StripeRejected
 
 logger = logging.getLogger(__name__)
@@ -111,11 +113,12 @@ def paid_session_ctes(session: CheckoutSession) -> tuple[str, list, DBTaskResult
     if too_long or session.amount_subtotal is None:
         return None
     total = from_cents(session.amount_subtotal)
-    # Compared, never saved: a reference would only cost drawing one.
-    charged_for = Order(
-        reference="",
+    # Compared, never saved: what _charge_discrepancies reads of an order, without the cost of
+    # building one.
+    charged_for = SimpleNamespace(
         currency=session.currency,
         total=total,
+        total_in_cents=to_cents(total),
         stripe_payment_intent_id=session.payment_intent_id,
         **recorded,
     )
@@ -129,10 +132,29 @@ def paid_session_ctes(session: CheckoutSession) -> tuple[str, list, DBTaskResult
         filled_if_blank,
         closing,
         "AND currency = %s AND total = %s AND stock_hold = ANY(%s)",
-        (session.currency, total, [Order.StockHold.NONE, Order.StockHold.HELD]),
+        (session.currency, total, [Order.StockHold.NONE.value, Order.StockHold.HELD.value]),
+        returning=("id", "reference"),
     )
     selling, selling_params = Order.held_stock_sold_ctes()
     emailing, emailing_params, queued = emails.confirmation_ctes("paid")
+    settled_params = [
+        session.id,
+        [str(status) for status in Order.ALLOWED_SOURCES[Status.PAID]],
+        closing,
+        session.payment_intent_id,
+        session.customer_email,
+    ]
+    return (
+        _paid_session_sql(paying, selling, emailing),
+        [*paying_params, *selling_params, *emailing_params, *settled_params],
+        queued,
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _paid_session_sql(paying: str, selling: str, emailing: str) -> str:
+    """The text of paid_session_ctes, the very same string for the same parts: the prepared
+    statement is named after it, and a string that is looked up again keeps its hash."""
     table = connection.ops.quote_name(Order._meta.db_table)
     # What apply_checkout_session would change on an order that does not move.
     settled = (
@@ -142,18 +164,7 @@ def paid_session_ctes(session: CheckoutSession) -> tuple[str, list, DBTaskResult
         "AND (customer_email <> '' OR %s = '')), "
         "applied AS (SELECT id, reference FROM paid UNION ALL SELECT id, reference FROM settled)"
     )
-    settled_params = [
-        session.id,
-        [str(status) for status in Order.ALLOWED_SOURCES[Status.PAID]],
-        closing,
-        session.payment_intent_id,
-        session.customer_email,
-    ]
-    return (
-        f"{paying}, {selling}, {emailing}, {settled}",
-        [*paying_params, *selling_params, *emailing_params, *settled_params],
-        queued,
-    )
+    return f"{paying}, {selling}, {emailing}, {settled}"
 
 
 def _filled_if_blank(session: CheckoutSession) -> dict:
@@ -188,13 +199,13 @@ def _charge_recorded(session: CheckoutSession) -> tuple[dict, list[str]]:
         "shipping_rate_name": settlement.shipping_rate_name,
         "promotion_code": settlement.promotion_code,
         **{
-            f"shipping_{field.name}": getattr(session.shipping, field.name)
-            for field in fields(ShippingDetails)
+            f"shipping_{name}": getattr(session.shipping, name) for name in _shipping_detail_names()
         },
     }
     too_long = []
+    limits = _text_limits()
     for field, value in texts.items():
-        limit = Order._meta.get_field(field).max_length
+        limit = limits[field]
         if len(value) <= limit:
             recorded[field] = value
         else:
@@ -206,7 +217,20 @@ def _charge_recorded(session: CheckoutSession) -> tuple[dict, list[str]]:
     return recorded, too_long
 
 
-def _charge_discrepancies(order: Order) -> list[str]:
+@functools.cache
+def _shipping_detail_names() -> tuple[str, ...]:
+    return tuple(field.name for field in fields(ShippingDetails))
+
+
+@functools.cache
+def _text_limits() -> dict[str, int]:
+    """How many characters the order keeps of each text Stripe sends about the charge."""
+    names = ["shipping_rate_name", "promotion_code"]
+    names += [f"shipping_{name}" for name in _shipping_detail_names()]
+    return {name: Order._meta.get_field(name).max_length for name in names}
+
+
+def _charge_discrepancies(order: Order | SimpleNamespace) -> list[str]:
     """Where what Stripe reported charging does not add up with this order."""
     reasons = []
     if order.charged_currency != order.currency:

@@ -8,6 +8,7 @@ by a single statement, which is its own transaction. Whatever an event needs fro
 asked before any row is locked.
 """
 
+import functools
 import json
 import logging
 from dataclasses import dataclass
@@ -117,7 +118,7 @@ def _times() -> list:
 
 def _recording_params(counted: bool) -> list:
     # This delivery was counted already when the record was there before it.
-    return [0 if counted else 1, *[StripeEvent.Outcome.FAILED] * 4]
+    return [0 if counted else 1, *[StripeEvent.Outcome.FAILED.value] * 4]
 
 
 def replay_event(record: StripeEvent) -> StripeEvent:
@@ -221,18 +222,14 @@ def _apply_in_one_statement(event: dict, lookup: StripeLookup) -> StripeEvent | 
     if applying is None:
         return None
     ctes, params, queued = applying
-    recording = _recording("SELECT %s, %s, %s, applied.id, %s, '', %s, %s, 1 FROM applied")
     with connection.cursor() as cursor:
         execute_prepared(
             cursor,
-            f"WITH {ctes}, recorded AS ({recording}) "
-            f"SELECT {', '.join(f'recorded.{column}' for column in _RETURNED)}, "
-            "applied.reference, paid.previous_status, (SELECT id FROM emailed) "
-            "FROM recorded CROSS JOIN applied LEFT JOIN paid ON true",
+            _paying_statement(ctes),
             [
                 *params,
                 *_identity(event),
-                StripeEvent.Outcome.PROCESSED,
+                StripeEvent.Outcome.PROCESSED.value,
                 *_times(),
                 *_recording_params(counted=False),
             ],
@@ -253,6 +250,19 @@ def _apply_in_one_statement(event: dict, lookup: StripeLookup) -> StripeEvent | 
         engine.announce_enqueued(tasks.send_order_email, queued, email_id)
     _log_outcome(event, StripeEvent.Outcome.PROCESSED, "", order)
     return record
+
+
+@functools.lru_cache(maxsize=64)
+def _paying_statement(ctes: str) -> str:
+    """The statement of _apply_in_one_statement around payments.paid_session_ctes, the same
+    string for the same common table expressions: it names the prepared statement."""
+    recording = _recording("SELECT %s, %s, %s, applied.id, %s, '', %s, %s, 1 FROM applied")
+    return (
+        f"WITH {ctes}, recorded AS ({recording}) "
+        f"SELECT {', '.join(f'recorded.{column}' for column in _RETURNED)}, "
+        "applied.reference, paid.previous_status, (SELECT id FROM emailed) "
+        "FROM recorded CROSS JOIN applied LEFT JOIN paid ON true"
+    )
 
 
 class NotApplied(Exception):

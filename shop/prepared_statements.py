@@ -1,6 +1,7 @@
 """Long statements run as PostgreSQL prepared statements: parsed and planned once per database
 connection rather than on every request, where planning costs more than running them."""
 
+import functools
 import hashlib
 import weakref
 
@@ -20,7 +21,7 @@ def execute_prepared(cursor, sql: str, params: list) -> None:
         # SQLite, for local runs, plans each statement cheaply and has no PREPARE.
         cursor.execute(sql, params)
         return
-    name = "shop_" + hashlib.blake2b(sql.encode(), digest_size=8).hexdigest()
+    name = _name(sql)
     execute = f"EXECUTE {name} ({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}"
     connection = cursor.db.connection
     prepared = _prepared.get(connection, set())
@@ -45,6 +46,13 @@ def execute_prepared(cursor, sql: str, params: list) -> None:
         cursor.execute(f"DEALLOCATE ALL; PREPARE {name} AS {numbered}; {execute}", params)
         prepared = set()
     _prepared[connection] = prepared | {name}
+
+
+@functools.lru_cache(maxsize=256)
+def _name(sql: str) -> str:
+    """The statement's name, from its text: callers pass the same string object for the same
+    statement, and a string keeps its hash, so looking it up here costs less than digesting it."""
+    return "shop_" + hashlib.blake2b(sql.encode(), digest_size=8).hexdigest()
 
 
 def _numbered(sql: str) -> str:

@@ -9,8 +9,12 @@ written and queued in the same transaction; sending it is the worker's work.
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django_tasks.signals import task_enqueued
+from django_tasks_db.models import DBTaskResult
 
+from orders import payments
 from orders.models import Order, StripeEvent
+from orders.stripe_gateway import CheckoutSession
 from orders.tests.factories import make_order, session_object
 from orders.tests.helpers import post_webhook
 from stripe_emulator import objects
@@ -63,3 +67,35 @@ def test_a_first_delivery_pays_an_order_in_two_statements_each_committed_on_its_
     assert order.status == Order.Status.PAID
     record = StripeEvent.objects.get(stripe_event_id=event["id"])
     assert (record.order, record.outcome) == (order, StripeEvent.Outcome.PROCESSED)
+
+
+def test_the_paying_statement_is_written_once_for_each_shape_of_session():
+    """Its text names the prepared statement: sessions of one shape get the very string built
+    for the first, and a session telling other things gets its own."""
+
+    def text(order: Order, **fields) -> str:
+        session = CheckoutSession.from_stripe(session_object(order, **fields), "")
+        return payments.paid_session_ctes(session)[0]
+
+    first = make_order(owner_key="session:first")
+    second = make_order(owner_key="session:second")
+    without_email = make_order(owner_key="session:third", customer_email="")
+
+    assert text(first) is text(second)
+    assert text(without_email, customer_email="") != text(first)
+
+
+def test_the_confirmation_queued_by_the_paying_statement_is_announced_as_its_row_reads(client):
+    announced = []
+
+    def listen(sender, task_result, **kwargs):
+        announced.append(task_result)
+
+    task_enqueued.connect(listen)
+    try:
+        order = make_order()
+        post_webhook(client, objects.event("checkout.session.completed", session_object(order)))
+    finally:
+        task_enqueued.disconnect(listen)
+
+    assert announced == [DBTaskResult.objects.get().task_result]
