@@ -22,10 +22,8 @@ from django.utils.crypto import get_random_string
 from django_tasks import task
 from django_tasks.base import Task, TaskResultStatus
 from django_tasks.signals import task_enqueued
-from django_tasks_db.backend import TaskResult
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult, get_date_max
-from django_tasks_db.utils import normalize_uuid
 
 logger = logging.getLogger(__name__)
 
@@ -154,29 +152,7 @@ def _queueing(task: Task, written: str) -> _Queueing:
 def announce_enqueued(task: Task, queued: DBTaskResult, argument: int) -> None:
     """Tell Django's Tasks that the task row of enqueue_cte was written for `argument`."""
     queued.args_kwargs = {"args": [argument], "kwargs": {}}
-    task_enqueued.send(type(task.get_backend()), task_result=_task_result(task, queued))
-
-
-def _task_result(task: Task, queued: DBTaskResult) -> TaskResult:
-    """queued.task_result, as django-tasks-db reads a row, for the task it was written for:
-    without importing the task again by its path."""
-    result = TaskResult(
-        db_result=queued,
-        task=task,
-        id=normalize_uuid(queued.id),
-        status=TaskResultStatus[queued.status],
-        enqueued_at=queued.enqueued_at,
-        started_at=queued.started_at,
-        last_attempted_at=queued.started_at,
-        finished_at=queued.finished_at,
-        args=queued.args_kwargs["args"],
-        kwargs=queued.args_kwargs["kwargs"],
-        backend=queued.backend_name,
-        errors=[],
-        worker_ids=queued.worker_ids,
-    )
-    object.__setattr__(result, "_return_value", queued.return_value)
-    return result
+    task_enqueued.send(type(task.get_backend()), task_result=queued.task_result)
 
 
 def requeue_stale_tasks(now: datetime | None = None) -> int:
