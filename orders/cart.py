@@ -12,7 +12,7 @@ from django.db import connection
 
 from products.models import Product, ProductVariant, StockLevel
 from products.stock import Shortage
-from shop.prepared_statements import execute_prepared
+from shop.prepared_statements import execute_prepared, model_from_row
 
 from . import saved_carts, session_carts
 from .errors import ShopError
@@ -388,16 +388,14 @@ def _products_with_stock_levels(product_ids: Iterable[int]) -> dict[int, Product
     with connection.cursor() as cursor:
         execute_prepared(cursor, _products_with_stock_levels_sql(len(ids)), ids)
         rows = cursor.fetchall()
-    product_columns = [field.attname for field in Product._meta.concrete_fields]
-    level_columns = [field.attname for field in StockLevel._meta.concrete_fields]
+    split = len(Product._meta.concrete_fields)
     products = {}
     for row in rows:
-        product = Product.from_db(connection.alias, product_columns, row[: len(product_columns)])
-        product.annotated_has_variants = row[len(product_columns)]
-        level_row = row[len(product_columns) + 1 :]
+        product = model_from_row(Product, row[:split])
+        product.annotated_has_variants = bool(row[split])
         level = None
-        if level_row[0] is not None:
-            level = StockLevel.from_db(connection.alias, level_columns, level_row)
+        if row[split + 1] is not None:
+            level = model_from_row(StockLevel, row[split + 1 :])
             StockLevel.product.field.set_cached_value(level, product)
         Product.stock_level.related.set_cached_value(product, level)
         products[product.pk] = product

@@ -12,7 +12,7 @@ from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from products import stock
-from shop.prepared_statements import execute_prepared
+from shop.prepared_statements import execute_prepared, model_from_row
 
 from . import payments, stripe_gateway
 from .cart import Cart, CartLine
@@ -339,14 +339,13 @@ def shopper_orders(owner_key: str | None) -> ShopperOrders:
     longer than PostgreSQL takes to answer them."""
     if owner_key is None:
         return NO_ORDERS
-    columns = [field.attname for field in Order._meta.concrete_fields]
     with connection.cursor() as cursor:
         execute_prepared(
             cursor,
             _shopper_orders_sql(),
             [owner_key, Order.Status.PENDING, Order.Status.PAID, Order.Status.PENDING],
         )
-        orders = [Order.from_db(connection.alias, columns, row) for row in cursor.fetchall()]
+        orders = [model_from_row(Order, row) for row in cursor.fetchall()]
     open_checkouts = [order for order in orders if order.is_open_checkout]
     return ShopperOrders(
         open_checkout=open_checkouts[0] if open_checkouts else None,

@@ -22,7 +22,7 @@ from wagtail.models import Orderable, Site
 from products import stock
 from products.models import StockLevel, validate_tax_code
 from shop.models import CachedSiteSetting
-from shop.prepared_statements import execute_prepared
+from shop.prepared_statements import execute_prepared, model_from_row
 
 from . import stripe_gateway
 from .fulfilment_models import (
@@ -982,13 +982,10 @@ class CheckoutSettings(CachedSiteSetting, ClusterableModel):
             rows = cursor.fetchall()
         if not rows:
             return cls()
-        settings_columns = [field.attname for field in cls._meta.concrete_fields]
-        rate_columns = [field.attname for field in ShippingRate._meta.concrete_fields]
-        found = cls.from_db(connection.alias, settings_columns, rows[0][: len(settings_columns)])
+        split = len(cls._meta.concrete_fields)
+        found = model_from_row(cls, rows[0][:split])
         found.shipping_rates = [
-            ShippingRate.from_db(connection.alias, rate_columns, row[len(settings_columns) :])
-            for row in rows
-            if row[len(settings_columns)] is not None
+            model_from_row(ShippingRate, row[split:]) for row in rows if row[split] is not None
         ]
         return found
 

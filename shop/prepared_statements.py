@@ -5,7 +5,7 @@ import functools
 import hashlib
 import weakref
 
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from psycopg2.errors import InvalidSqlStatementName
 
 # The statements each open connection has prepared, by its DB-API connection (a reconnection
@@ -61,3 +61,30 @@ def _numbered(sql: str) -> str:
     parts = sql.split("%s")
     numbered = parts[0] + "".join(f"${index}{part}" for index, part in enumerate(parts[1:], 1))
     return numbered.replace("%", "%%")
+
+
+def model_from_row(model, values) -> object:
+    """An instance of `model` from a row of its concrete columns, in their order, each value
+    turned into Python as the ORM would: SQLite hands back decimals as floats and times as text,
+    where PostgreSQL's driver already gives the Python types."""
+    fields, converters = _converters(model, connection.vendor)
+    if converters:
+        values = list(values)
+        for index, expression, functions in converters:
+            for function in functions:
+                values[index] = function(values[index], expression, connection)
+    return model.from_db(connection.alias, [field.attname for field in fields], values)
+
+
+@functools.lru_cache(maxsize=64)
+def _converters(model, vendor: str) -> tuple[list, list]:
+    fields = list(model._meta.concrete_fields)
+    converters = []
+    for index, field in enumerate(fields):
+        expression = field.get_col(model._meta.db_table)
+        functions = connection.ops.get_db_converters(expression) + field.get_db_converters(
+            connection
+        )
+        if functions:
+            converters.append((index, expression, functions))
+    return fields, converters
