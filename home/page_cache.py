@@ -33,21 +33,25 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.core.signals import setting_changed
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import HttpResponse, QueryDict
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
-from django.template import RequestContext
+from django.template import Context
 from django.template.loader import get_template
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import SimpleLazyObject
 from wagtail.images.models import AbstractImage, AbstractRendition
 from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.signals import page_published, page_unpublished, published, unpublished
 
+from orders.cart import cart_count
 from orders.shoppers import COOKIE_NAME as SHOPPER_COOKIE_NAME
 from products.query_strings import canonical_query
 
@@ -134,14 +138,31 @@ def personal_marker(template_name: str) -> str:
     return f"<!--personal:{template_name}-->"
 
 
+def personal_context(request) -> Context:
+    """All a personal part sees, wherever it is rendered: a cached page fills its parts in
+    without the page's own context, and the context processors' other work (the menu, the
+    shop's settings) would cost every page a returning shopper opens for nothing."""
+    return Context(
+        {
+            "request": request,
+            "user": getattr(request, "user", None) or AnonymousUser(),
+            "cart_count": cart_count(request),
+            "csrf_token": SimpleLazyObject(partial(csrf_token, request)),
+        }
+    )
+
+
+def render_personal_part(template_name: str, context: Context) -> str:
+    return get_template(template_name).template.render(context)
+
+
 def fill_personal_parts(request, html: str) -> str:
-    """Render each marked part in its place, with one context: the context processors run once."""
-    parts = {name: get_template(name).template for name in set(PERSONAL_MARKER.findall(html))}
-    if not parts:
+    """Render each marked part in its place, all with one context."""
+    names = set(PERSONAL_MARKER.findall(html))
+    if not names:
         return html
-    context = RequestContext(request)
-    with context.bind_template(next(iter(parts.values()))):
-        rendered = {name: template.render(context) for name, template in parts.items()}
+    context = personal_context(request)
+    rendered = {name: render_personal_part(name, context) for name in names}
     return PERSONAL_MARKER.sub(lambda match: rendered[match[1]], html)
 
 

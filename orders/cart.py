@@ -24,6 +24,12 @@ SESSION_KEY = "cart"
 REQUEST_ATTRIBUTE = "_shop_cart"
 
 
+def cart_count(request) -> int:
+    """What the header shows: the items in the request's cart; none for a request without a
+    session (an error page's)."""
+    return Cart.for_request(request).count if hasattr(request, "session") else 0
+
+
 class CartError(ShopError):
     """The cart cannot change as asked."""
 

@@ -6,7 +6,7 @@ from django.dispatch import receiver
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.safestring import mark_safe
 
-from home.page_cache import personal_marker
+from home.page_cache import personal_context, personal_marker, render_personal_part
 
 register = template.Library()
 
@@ -17,7 +17,7 @@ def personal(context, template_name: str):
     request = context.get("request")
     if getattr(request, "page_cache_filling", False):
         return mark_safe(personal_marker(template_name))
-    return context.template.engine.get_template(template_name).render(context)
+    return render_personal_part(template_name, personal_context(request))
 
 
 @register.simple_tag

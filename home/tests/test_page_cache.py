@@ -168,3 +168,53 @@ def test_a_paid_order_shows_as_paid_at_once_on_a_cached_page(seeded_shop):
 
     page = shopper.get("/").content.decode()
     assert "status--paid" in page and "Pending" not in page
+
+
+CONTEXT_PROCESSOR_CALLS = []
+
+
+def counted_context_processor(request):
+    CONTEXT_PROCESSOR_CALLS.append(request.path)
+    return {}
+
+
+def test_personal_parts_of_a_cached_page_run_no_context_processor(seeded_shop, settings):
+    """They see the request, the user, the cart's count and the CSRF token, nothing else: the
+    menu and the shop's settings the processors make are on the stored page already."""
+    engine = settings.TEMPLATES[0]
+    processors = [*engine["OPTIONS"]["context_processors"], f"{__name__}.counted_context_processor"]
+    settings.TEMPLATES = [
+        {**engine, "OPTIONS": {**engine["OPTIONS"], "context_processors": processors}}
+    ]
+    shopper = Client()
+    bank = Product.objects.get(slug="portable-power-bank")
+    shopper.post("/cart/add/", {"product_id": bank.pk, "quantity": 2})
+    shopper.get("/cart/")
+    shopper.get("/")
+    CONTEXT_PROCESSOR_CALLS.clear()
+
+    page = shopper.get("/").content.decode()
+
+    assert 'aria-label="2 items in cart"' in page
+    assert "<!--personal:" not in page
+    assert CONTEXT_PROCESSOR_CALLS == []
+
+
+def test_a_fresh_page_and_a_cached_page_show_the_same_personal_parts(seeded_shop, settings):
+    shopper = Client()
+    bank = Product.objects.get(slug="portable-power-bank")
+    shopper.post("/cart/add/", {"product_id": bank.pk, "quantity": 2})
+    shopper.get("/cart/")
+    settings.SHOP_PAGE_CACHE_SECONDS = 0
+    fresh = shopper.get("/").content.decode()
+    settings.SHOP_PAGE_CACHE_SECONDS = 300
+    Client().get("/")
+
+    cached = shopper.get("/").content.decode()
+
+    assert header_links(cached) == header_links(fresh)
+    assert 'aria-label="2 items in cart"' in header_links(cached)
+
+
+def header_links(html: str) -> str:
+    return html[html.index('<ul class="nav">') : html.index("</nav>")]
