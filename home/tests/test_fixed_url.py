@@ -1,7 +1,8 @@
 """Links in the parts of a page that differ per shopper are reversed once, and still follow the
 URL configuration and the prefix the shop is served under."""
 
-from django.template import engines
+import pytest
+from django.template import TemplateSyntaxError, engines
 from django.test import override_settings
 from django.urls import path, set_script_prefix
 
@@ -47,3 +48,8 @@ def test_a_link_carries_the_prefix_the_shop_is_served_under():
         assert LINK.render({}) == "/store/cart/"
     finally:
         set_script_prefix("/")
+
+
+def test_a_view_name_must_be_written_out_in_quotes():
+    with pytest.raises(TemplateSyntaxError):
+        engines["django"].from_string("{% load personal_tags %}{% fixed_url view_name %}")
