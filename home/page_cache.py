@@ -283,32 +283,33 @@ def csrf_token(request) -> str:
     """
     secret = request.META.get("CSRF_COOKIE")
     if secret is None:
-        secret = "".join(CSRF_ALLOWED_CHARS[index] for index in _random_indices())
+        secret = _random_chars()
         request.META["CSRF_COOKIE"] = secret
     request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
-    mask = _random_indices()
-    cipher = (
-        CSRF_ALLOWED_CHARS[(_CHAR_INDEX[char] + shift) % len(CSRF_ALLOWED_CHARS)]
-        for char, shift in zip(secret, mask, strict=True)
-    )
-    return "".join(CSRF_ALLOWED_CHARS[index] for index in mask) + "".join(cipher)
+    mask = _random_chars()
+    return mask + "".join(map(_SHIFTED.__getitem__, zip(secret, mask, strict=True)))
 
 
-_CHAR_INDEX = {char: index for index, char in enumerate(CSRF_ALLOWED_CHARS)}
+# Each allowed character shifted by each other one: the secret's character by the mask's.
+_SHIFTED = {
+    (char, shift): CSRF_ALLOWED_CHARS[(index + shift_index) % len(CSRF_ALLOWED_CHARS)]
+    for index, char in enumerate(CSRF_ALLOWED_CHARS)
+    for shift_index, shift in enumerate(CSRF_ALLOWED_CHARS)
+}
 # Bytes at or above this would favour some characters over others; they are drawn again.
 _UNBIASED_BYTES_BELOW = 256 // len(CSRF_ALLOWED_CHARS) * len(CSRF_ALLOWED_CHARS)
+_BYTE_TO_CHAR = bytes(
+    ord(CSRF_ALLOWED_CHARS[byte % len(CSRF_ALLOWED_CHARS)]) for byte in range(256)
+)
+_BIASED_BYTES = bytes(range(_UNBIASED_BYTES_BELOW, 256))
 
 
-def _random_indices() -> list[int]:
-    """CSRF_SECRET_LENGTH positions in CSRF_ALLOWED_CHARS, each as likely as any other."""
-    indices: list[int] = []
-    while len(indices) < CSRF_SECRET_LENGTH:
-        indices += [
-            byte % len(CSRF_ALLOWED_CHARS)
-            for byte in os.urandom(CSRF_SECRET_LENGTH + 8)
-            if byte < _UNBIASED_BYTES_BELOW
-        ]
-    return indices[:CSRF_SECRET_LENGTH]
+def _random_chars() -> str:
+    """CSRF_SECRET_LENGTH characters of CSRF_ALLOWED_CHARS, each as likely as any other."""
+    chars = b""
+    while len(chars) < CSRF_SECRET_LENGTH:
+        chars += os.urandom(CSRF_SECRET_LENGTH + 8).translate(_BYTE_TO_CHAR, _BIASED_BYTES)
+    return chars[:CSRF_SECRET_LENGTH].decode("ascii")
 
 
 @dataclass(frozen=True)
