@@ -41,13 +41,13 @@ class FixedUrlNode(template.Node):
         where = context.render_context.get(FixedUrlNode)
         if where is None:
             where = context.render_context[FixedUrlNode] = (get_urlconf(), get_script_prefix())
-        url = _reversed(self.view_name, *where)
-        return conditional_escape(url) if context.autoescape else url
+        return _reversed(self.view_name, *where)
 
 
 @functools.lru_cache(maxsize=64)
 def _reversed(view_name: str, urlconf: str | None, script_prefix: str) -> str:
-    return reverse(view_name, urlconf=urlconf)
+    # Escaped once here rather than on every page: a link is only ever written into HTML.
+    return conditional_escape(reverse(view_name, urlconf=urlconf))
 
 
 @receiver(setting_changed)
