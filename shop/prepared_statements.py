@@ -21,8 +21,7 @@ def execute_prepared(cursor, sql: str, params: list) -> None:
         # SQLite, for local runs, plans each statement cheaply and has no PREPARE.
         cursor.execute(sql, params)
         return
-    name = _name(sql)
-    execute = f"EXECUTE {name} ({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}"
+    name, execute = _names(sql, len(params))
     connection = cursor.db.connection
     prepared = _prepared.get(connection, set())
     if prepared is not None and name in prepared:
@@ -49,10 +48,14 @@ def execute_prepared(cursor, sql: str, params: list) -> None:
 
 
 @functools.lru_cache(maxsize=256)
-def _name(sql: str) -> str:
-    """The statement's name, from its text: callers pass the same string object for the same
-    statement, and a string keeps its hash, so looking it up here costs less than digesting it."""
-    return "shop_" + hashlib.blake2b(sql.encode(), digest_size=8).hexdigest()
+def _names(sql: str, param_count: int) -> tuple[str, str]:
+    """The statement's name and the EXECUTE running it, worked out once per statement: callers
+    pass the same string for the same statement, and looking it up costs less than digesting it."""
+    name = "shop_" + hashlib.blake2b(sql.encode(), digest_size=8).hexdigest()
+    execute = (
+        f"EXECUTE {name} ({', '.join(['%s'] * param_count)})" if param_count else f"EXECUTE {name}"
+    )
+    return name, execute
 
 
 def _numbered(sql: str) -> str:
