@@ -32,6 +32,7 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -158,12 +159,25 @@ def render_personal_part(template_name: str, context: Context) -> str:
 
 def fill_personal_parts(request, html: str) -> str:
     """Render each marked part in its place, all with one context."""
-    names = set(PERSONAL_MARKER.findall(html))
-    if not names:
-        return html
+    return _filled(request, PERSONAL_MARKER.split(html))
+
+
+@functools.lru_cache(maxsize=LOCAL_COPIES_KEPT)
+def _stored_page_pieces(html: str) -> tuple[str, ...]:
+    """A stored page cut at its personal parts, once per copy this process serves: a copy is
+    the same string on every request, whose hash Python keeps."""
+    return tuple(PERSONAL_MARKER.split(html))
+
+
+def _filled(request, pieces: Sequence[str]) -> str:
+    """The page from its pieces: text, then the name of a part, then text again."""
+    if len(pieces) == 1:
+        return pieces[0]
     context = personal_context(request)
-    rendered = {name: render_personal_part(name, context) for name in names}
-    return PERSONAL_MARKER.sub(lambda match: rendered[match[1]], html)
+    rendered = {name: render_personal_part(name, context) for name in set(pieces[1::2])}
+    filled = list(pieces)
+    filled[1::2] = [rendered[name] for name in pieces[1::2]]
+    return "".join(filled)
 
 
 class PageCacheMiddleware:
@@ -245,8 +259,10 @@ class PageCacheMiddleware:
             return True
         if "_messages" in request.session:
             return False
-        # Admin users see Wagtail's editing bar, which must never be cached or hidden.
-        return not request.user.has_perm("wagtailadmin.access_admin")
+        # Admin users see Wagtail's editing bar, which must never be cached or hidden; only a
+        # signed-in user can be one, so no one else's permissions are asked of every backend.
+        user = request.user
+        return not (user.is_authenticated and user.has_perm("wagtailadmin.access_admin"))
 
     @staticmethod
     def _storable(request, response, filling: "Filling") -> bool:
@@ -262,8 +278,9 @@ class PageCacheMiddleware:
 
 
 def _cached_page_response(request, html: str, first_visit: bool) -> HttpResponse:
-    html = html.replace(CSRF_PLACEHOLDER, csrf_token(request))
-    response = HttpResponse(html if first_visit else fill_personal_parts(request, html))
+    if not first_visit:
+        html = _filled(request, _stored_page_pieces(html))
+    response = HttpResponse(html.replace(CSRF_PLACEHOLDER, csrf_token(request)))
     patch_vary_headers(response, ["Cookie"])
     return response
 
