@@ -12,7 +12,7 @@ from django.db import connection
 
 from products.models import Product, ProductVariant, StockLevel
 from products.stock import Shortage
-from shop.prepared_statements import execute_prepared, model_from_row
+from shop.prepared_statements import execute_prepared, model_from_row, selected_columns
 
 from . import saved_carts, session_carts
 from .errors import ShopError
@@ -411,15 +411,11 @@ def _products_with_stock_levels(product_ids: Iterable[int]) -> dict[int, Product
 @functools.lru_cache(maxsize=32)
 def _products_with_stock_levels_sql(count: int) -> str:
     quote = connection.ops.quote_name
-
-    def columns(model, alias: str) -> str:
-        return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
-
     variants = quote(ProductVariant._meta.db_table)
     return (
-        f"SELECT {columns(Product, 'p')}, "
+        f"SELECT {selected_columns(Product, 'p')}, "
         f"EXISTS (SELECT 1 FROM {variants} v WHERE v.product_id = p.id), "
-        f"{columns(StockLevel, 'level')} "
+        f"{selected_columns(StockLevel, 'level')} "
         f"FROM {quote(Product._meta.db_table)} p "
         f"LEFT JOIN {quote(StockLevel._meta.db_table)} level ON level.product_id = p.id "
         f"WHERE p.id IN ({', '.join(['%s'] * count)})"

@@ -12,7 +12,7 @@ from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from products import stock
-from shop.prepared_statements import execute_prepared, model_from_row
+from shop.prepared_statements import execute_prepared, model_from_row, selected_columns
 
 from . import payments, stripe_gateway
 from .cart import Cart, CartLine
@@ -358,10 +358,9 @@ def _shopper_orders_sql() -> str:
     """Both kinds of order shopper_orders reads: the open checkout (at most one, by the
     unique index one_open_checkout_per_shopper) and paid orders not yet settled, as
     settle_paid_cart counts them."""
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in Order._meta.concrete_fields)
     return (
-        f"SELECT {columns} FROM {quote(Order._meta.db_table)} WHERE owner_key = %s "
+        f"SELECT {selected_columns(Order)} FROM {connection.ops.quote_name(Order._meta.db_table)} "
+        "WHERE owner_key = %s "
         "AND ((status = %s AND checkout_open) OR (NOT cart_settled "
         "AND (status = %s OR (status = %s AND NOT checkout_open)))) "
         "ORDER BY created_at DESC, id DESC"

@@ -22,7 +22,7 @@ from wagtail.models import Orderable, Site
 from products import stock
 from products.models import StockLevel, validate_tax_code
 from shop.models import CachedSiteSetting
-from shop.prepared_statements import execute_prepared, model_from_row
+from shop.prepared_statements import execute_prepared, model_from_row, selected_columns
 
 from . import stripe_gateway
 from .fulfilment_models import (
@@ -995,12 +995,9 @@ def _checkout_settings_sql() -> str:
     """The default site's checkout settings, one row for each of their shipping rates in the
     order staff set (one row of NULL rate columns when there are none)."""
     quote = connection.ops.quote_name
-
-    def columns(model, alias: str) -> str:
-        return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
-
     return (
-        f"SELECT {columns(CheckoutSettings, 'settings')}, {columns(ShippingRate, 'rate')} "
+        f"SELECT {selected_columns(CheckoutSettings, 'settings')}, "
+        f"{selected_columns(ShippingRate, 'rate')} "
         f"FROM {quote(CheckoutSettings._meta.db_table)} settings "
         f"JOIN {quote(Site._meta.db_table)} site "
         "ON site.id = settings.site_id AND site.is_default_site "

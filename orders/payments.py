@@ -7,7 +7,6 @@ row is locked; the order is then locked only to make the move, and moves only fo
 import functools
 import logging
 from dataclasses import fields
-from types import SimpleNamespace
 
 from django.db import connection, transaction
 from django_tasks_db.models import DBTaskResult
@@ -16,7 +15,7 @@ from shop.money import format_money
 
 from . import emails, stripe_gateway
 from .models import Order
-from .money import from_cents, to_cents
+from .money import from_cents
 from .stripe_gateway import CheckoutSession, ShippingDetails, StripeRejected
 
 logger = logging.getLogger(__name__)
@@ -113,12 +112,11 @@ def paid_session_ctes(session: CheckoutSession) -> tuple[str, list, DBTaskResult
     if too_long or session.amount_subtotal is None:
         return None
     total = from_cents(session.amount_subtotal)
-    # Compared, never saved: what _charge_discrepancies reads of an order, without the cost of
-    # building one.
-    charged_for = SimpleNamespace(
+    # Compared, never saved: a reference would only cost drawing one.
+    charged_for = Order(
+        reference="",
         currency=session.currency,
         total=total,
-        total_in_cents=to_cents(total),
         stripe_payment_intent_id=session.payment_intent_id,
         **recorded,
     )
@@ -230,7 +228,7 @@ def _text_limits() -> dict[str, int]:
     return {name: Order._meta.get_field(name).max_length for name in names}
 
 
-def _charge_discrepancies(order: Order | SimpleNamespace) -> list[str]:
+def _charge_discrepancies(order: Order) -> list[str]:
     """Where what Stripe reported charging does not add up with this order."""
     reasons = []
     if order.charged_currency != order.currency:

@@ -1,5 +1,6 @@
-"""Long statements run as PostgreSQL prepared statements: parsed and planned once per database
-connection rather than on every request, where planning costs more than running them."""
+"""Hot statements run as PostgreSQL prepared statements: parsed and planned once per database
+connection rather than on every request, where planning costs more than running them; the
+models they read are built from their rows as the ORM builds them."""
 
 import functools
 import hashlib
@@ -22,8 +23,8 @@ def execute_prepared(cursor, sql: str, params: list) -> None:
         cursor.execute(sql, params)
         return
     name, execute = _names(sql, len(params))
-    connection = cursor.db.connection
-    prepared = _prepared.get(connection, set())
+    session = cursor.db.connection
+    prepared = _prepared.get(session, set())
     if prepared is not None and name in prepared:
         statement = execute
     else:
@@ -33,7 +34,7 @@ def execute_prepared(cursor, sql: str, params: list) -> None:
             statement, prepared = f"DEALLOCATE ALL; {statement}", set()
     # Unknown until it succeeds: a prepared statement outlives a failed transaction, and one
     # counted on may have been dropped (DISCARD ALL).
-    _prepared[connection] = None
+    _prepared[session] = None
     try:
         cursor.execute(statement, params)
     except DatabaseError as error:
@@ -44,7 +45,7 @@ def execute_prepared(cursor, sql: str, params: list) -> None:
         numbered = _numbered(sql)
         cursor.execute(f"DEALLOCATE ALL; PREPARE {name} AS {numbered}; {execute}", params)
         prepared = set()
-    _prepared[connection] = prepared | {name}
+    _prepared[session] = prepared | {name}
 
 
 @functools.lru_cache(maxsize=256)
@@ -64,6 +65,13 @@ def _numbered(sql: str) -> str:
     parts = sql.split("%s")
     numbered = parts[0] + "".join(f"${index}{part}" for index, part in enumerate(parts[1:], 1))
     return numbered.replace("%", "%%")
+
+
+def selected_columns(model, alias: str = "") -> str:
+    """The model's concrete columns, in the order model_from_row reads them, for a SELECT."""
+    quote = connection.ops.quote_name
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(f"{prefix}{quote(field.column)}" for field in model._meta.concrete_fields)
 
 
 def model_from_row(model, values) -> object:
