@@ -30,6 +30,11 @@ _TABLE = StripeEvent._meta.db_table
 # field order, as Model.from_db takes them.
 _RETURNED = ["id", "order_id", "outcome", "delivery_count"]
 _RETURNING = f"RETURNING {', '.join(_RETURNED)}"
+# Prepared: sent for every delivery, and planning it each time added a fifth to its time.
+_COUNTING_SQL = (
+    f"UPDATE {_TABLE} SET delivery_count = delivery_count + 1 "
+    f"WHERE stripe_event_id = %s {_RETURNING}"
+)
 
 
 def handle_webhook_event(event: dict) -> StripeEvent:
@@ -53,11 +58,7 @@ def handle_webhook_event(event: dict) -> StripeEvent:
 def _count_repeat(event: dict) -> StripeEvent | None:
     """Count one more delivery of an event already recorded; None for an event never seen."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {_TABLE} SET delivery_count = delivery_count + 1 "
-            f"WHERE stripe_event_id = %s {_RETURNING}",
-            [StripeEvent.storable_id(event["id"])],
-        )
+        execute_prepared(cursor, _COUNTING_SQL, [StripeEvent.storable_id(event["id"])])
         row = cursor.fetchone()
     return None if row is None else StripeEvent.from_db(connection.alias, _RETURNED, row)
 
