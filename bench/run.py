@@ -38,6 +38,8 @@ WEBHOOK_SECRET = "whsec_bench"
 API_KEY = "sk_test_bench"
 CSRF_TOKEN = "b" * 32
 PAST_ORDERS = 50
+# The shopper cookie of the browser that placed them, which the shop gave it on its first visit.
+REGULAR_SHOPPER_ID = "bench-regular-shopper-0123456789"
 REPEATED_EVENTS = 50
 PAYABLE_ORDERS = 20000
 
@@ -124,7 +126,8 @@ def prepare_data(checkout_sessions: int) -> dict:
     from orders import webhooks
     from orders.cart import SESSION_KEY
     from orders.models import Order, OrderItem
-    from orders.shoppers import SHOPPER_SESSION_KEY
+    from orders.shoppers import ANONYMOUS_PREFIX, SHOPPER_SESSION_KEY
+    from orders.shoppers import COOKIE_NAME as SHOPPER_COOKIE_NAME
     from products.models import Product
 
     call_command("migrate", verbosity=0)
@@ -141,10 +144,11 @@ def prepare_data(checkout_sessions: int) -> dict:
         session.create()
         return session.session_key
 
-    regular = session_with(**{SHOPPER_SESSION_KEY: "bench-regular"})
+    # A returning browser's session, its cart emptied by its last checkout.
+    regular = session_with(**{SESSION_KEY: {}})
     for index in range(PAST_ORDERS):
         order = Order.objects.create(
-            owner_key="session:bench-regular",
+            owner_key=f"{ANONYMOUS_PREFIX}{REGULAR_SHOPPER_ID}",
             status=Order.Status.PAID,
             total=bank.price,
             cart_fingerprint="0" * 64,
@@ -199,6 +203,7 @@ def prepare_data(checkout_sessions: int) -> dict:
     return {
         "cookie_name": settings.SESSION_COOKIE_NAME,
         "regular": regular,
+        "shopper": f"{SHOPPER_COOKIE_NAME}={REGULAR_SHOPPER_ID}",
         "shoppers": shoppers,
         "carts": carts,
         "product_ids": list(Product.objects.live().values_list("pk", flat=True)),
@@ -235,7 +240,7 @@ def request_for(scenario: str, data: dict, client_id: int, count: int):
     if scenario == "home, new visitor":
         return "GET", "/", None, {}
     if scenario == "home, 50 past orders":
-        return "GET", "/", None, {"Cookie": cookie(data, data["regular"])}
+        return "GET", "/", None, {"Cookie": f"{cookie(data, data['regular'])}; {data['shopper']}"}
     if scenario == "add to cart":
         session = data["carts"][client_id % len(data["carts"])]
         if count % 90 == 89:
