@@ -317,15 +317,10 @@ class Cart:
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     def _live_product(self, product_id: int) -> Product:
-        try:
-            return (
-                Product.objects.live()
-                .with_availability()
-                .select_related("stock_level")
-                .get(pk=product_id)
-            )
-        except Product.DoesNotExist:
-            raise CartError("That product is not on sale any more.") from None
+        product = _products_with_stock_levels([product_id]).get(product_id)
+        if product is None or not product.is_on_sale:
+            raise CartError("That product is not on sale any more.")
+        return product
 
     def _change(self, apply: Callable[[dict[str, int]], object]) -> None:
         """Apply a change where the cart is kept; a CartError raised by it changes nothing."""
@@ -425,7 +420,7 @@ def _products_with_stock_levels_sql(count: int) -> str:
 def _unavailable(key: str, products: dict[int, Product], variants) -> bool:
     product_id, variant_id = parse_line_key(key)
     product = products.get(product_id)
-    if product is None or not product.live:
+    if product is None or not product.is_on_sale:
         return True
     if variant_id is None:
         return False

@@ -255,6 +255,12 @@ class Product(PreviewableMixin, DraftStateMixin, RevisionMixin, index.Indexed, C
         }
 
     @property
+    def is_on_sale(self) -> bool:
+        """Published and not past its expiry, as ProductQuerySet.live() selects: a product is
+        off sale from its expiry on, even before the scheduler unpublishes it."""
+        return self.live and (self.expire_at is None or self.expire_at > timezone.now())
+
+    @property
     def has_variants(self) -> bool:
         annotated = getattr(self, "annotated_has_variants", None)
         if annotated is not None:

@@ -99,6 +99,35 @@ def test_cart_drops_a_product_unpublished_after_it_was_added(client, headphones)
     assert cart_of(client) == {}
 
 
+def expire_without_unpublishing(product) -> None:
+    """Past its expiry, as a product is until the scheduler's next minute unpublishes it."""
+    from django.utils import timezone
+
+    type(product).objects.filter(pk=product.pk).update(
+        expire_at=timezone.now() - timezone.timedelta(seconds=1)
+    )
+
+
+def test_a_product_past_its_expiry_cannot_be_added_before_it_is_unpublished(client, headphones):
+    expire_without_unpublishing(headphones)
+
+    response = add(client, headphones.pk)
+
+    assert response.status_code == 400
+    assert "That product is not on sale any more." in response.content.decode()
+    assert cart_of(client) == {}
+
+
+def test_cart_drops_a_product_past_its_expiry_before_it_is_unpublished(client, headphones):
+    add(client, headphones.pk, "1")
+    expire_without_unpublishing(headphones)
+
+    page = client.get(reverse("cart")).content.decode()
+
+    assert "Wireless Bluetooth Headphones is no longer on sale and was removed" in page
+    assert cart_of(client) == {}
+
+
 def test_cart_shows_the_current_price_not_the_price_when_added(client, headphones):
     add(client, headphones.pk, "1")
     headphones.price = "79.00"
