@@ -97,7 +97,7 @@ def measure_load(name: str, port: int, data: dict, arguments, workers_of: set[in
     warmed = run.measure(port, name, data, 2, arguments.concurrency)
     before, busy_before, clients_before = process_ticks(workers_of), busy_ticks(), children_ticks()
     measured = run.measure(
-        port, name, data, arguments.duration, arguments.concurrency, warmed["next_count"]
+        port, name, data, arguments.duration, arguments.concurrency, warmed["next_counts"]
     )
     after, busy_after, clients_after = process_ticks(workers_of), busy_ticks(), children_ticks()
     requests = len(measured["latencies"])

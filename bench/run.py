@@ -279,13 +279,13 @@ def request_for(scenario: str, data: dict, client_id: int, count: int):
     raise ValueError(scenario)
 
 
-def client_process(port, scenario, data, first_client, clients, first_count, duration, queue):
+def client_process(port, scenario, data, first_client, clients, first_counts, duration, queue):
     results = []
     deadline = time.monotonic() + duration
 
     def client(client_id):
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        count, latencies, errors = first_count, [], 0
+        count, latencies, errors = first_counts.get(client_id, 0), [], 0
         while time.monotonic() < deadline:
             method, path, body, headers = request_for(scenario, data, client_id, count)
             started = time.perf_counter()
@@ -307,7 +307,7 @@ def client_process(port, scenario, data, first_client, clients, first_count, dur
                 connection.close()
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             count += 1
-        results.append((latencies, errors, count))
+        results.append((client_id, latencies, errors, count))
 
     threads = [
         threading.Thread(target=client, args=(first_client + index,)) for index in range(clients)
@@ -319,8 +319,9 @@ def client_process(port, scenario, data, first_client, clients, first_count, dur
     queue.put(results)
 
 
-def measure(port, scenario, data, duration, concurrency, first_count=0) -> dict:
-    """One slice of a load: its latencies, errors and the count its clients should go on from."""
+def measure(port, scenario, data, duration, concurrency, first_counts=None) -> dict:
+    """One slice of a load: its latencies, errors and the count each client should go on from
+    (a client's requests follow its own count: a cart is emptied every so many of its adds)."""
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
     per_process = [concurrency // 2, concurrency - concurrency // 2]
@@ -333,7 +334,7 @@ def measure(port, scenario, data, duration, concurrency, first_count=0) -> dict:
                 data,
                 sum(per_process[:index]),
                 clients,
-                first_count,
+                first_counts or {},
                 duration,
                 queue,
             ),
@@ -346,9 +347,9 @@ def measure(port, scenario, data, duration, concurrency, first_count=0) -> dict:
     for process in processes:
         process.join()
     return {
-        "latencies": [latency for latencies, _, _ in results for latency in latencies],
-        "errors": sum(errors for _, errors, _ in results),
-        "next_count": max(count for _, _, count in results),
+        "latencies": [latency for _, latencies, _, _ in results for latency in latencies],
+        "errors": sum(errors for _, _, errors, _ in results),
+        "next_counts": {client_id: count for client_id, _, _, count in results},
         "seconds": duration,
     }
 
@@ -357,7 +358,7 @@ def measure_interleaved(ports, data, duration, concurrency, rounds) -> dict:
     """Every load in turn, `rounds` times over, each slice duration / rounds long: other work on
     a shared machine comes and goes, and this way it weighs on every load alike."""
     slices = {scenario.name: [] for scenario in SCENARIOS}
-    next_count = dict.fromkeys(slices, 0)
+    next_counts = {name: {} for name in slices}
     for _ in range(rounds):
         for scenario in SCENARIOS:
             measured = measure(
@@ -366,9 +367,9 @@ def measure_interleaved(ports, data, duration, concurrency, rounds) -> dict:
                 data,
                 duration / rounds,
                 concurrency,
-                next_count[scenario.name],
+                next_counts[scenario.name],
             )
-            next_count[scenario.name] = measured["next_count"]
+            next_counts[scenario.name] = measured["next_counts"]
             slices[scenario.name].append(measured)
     figures = {}
     for name, measured in slices.items():
