@@ -71,3 +71,25 @@ def test_a_repeat_of_an_applied_event_changes_nothing_but_its_count(client):
     record = StripeEvent.objects.get(stripe_event_id=event["id"])
     assert (record.outcome, record.order, record.delivery_count) == ("processed", order, 3)
     assert OrderEmail.objects.filter(order=order).count() == 1
+
+
+def test_a_repeat_of_an_event_that_was_ignored_is_only_counted_even_if_it_could_pay_now(client):
+    """A repeat is acknowledged, never applied again: an event's outcome is decided once."""
+    order = make_order()
+    event = objects.event("checkout.session.completed", session_object(order))
+    StripeEvent.objects.create(
+        stripe_event_id=event["id"],
+        type=event["type"],
+        payload=event,
+        outcome=StripeEvent.Outcome.IGNORED,
+        detail="No order for this Checkout Session.",
+    )
+
+    response = post_webhook(client, event)
+
+    assert (response.status_code, response.json()["outcome"]) == (200, "ignored")
+    order.refresh_from_db()
+    assert order.status == Order.Status.PENDING
+    record = StripeEvent.objects.get(stripe_event_id=event["id"])
+    assert (record.outcome, record.order, record.delivery_count) == ("ignored", None, 2)
+    assert confirmations(order) == 0
