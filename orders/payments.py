@@ -7,6 +7,7 @@ row is locked; the order is then locked only to make the move, and moves only fo
 import functools
 import logging
 from dataclasses import fields
+from decimal import Decimal
 
 from django.db import connection, transaction
 from django_tasks_db.models import DBTaskResult
@@ -15,7 +16,7 @@ from shop.money import format_money
 
 from . import emails, stripe_gateway
 from .models import Order
-from .money import from_cents
+from .money import from_cents, to_cents
 from .stripe_gateway import CheckoutSession, ShippingDetails, StripeRejected
 
 logger = logging.getLogger(__name__)
@@ -89,9 +90,11 @@ def _pay(session: CheckoutSession, stripe_event_id: str | None) -> Order | None:
     )
     if order is None:
         return None
+    discrepancies = _charge_discrepancies(
+        order.currency, order.total, order.stripe_payment_intent_id, recorded
+    )
     flagged = [
-        flag_for_review(order, reason, stripe_event_id)
-        for reason in [*too_long, *_charge_discrepancies(order)]
+        flag_for_review(order, reason, stripe_event_id) for reason in [*too_long, *discrepancies]
     ]
     if any(flagged):
         order.save(update_fields=["review_reasons", "updated_at"])
@@ -112,18 +115,10 @@ def paid_session_ctes(session: CheckoutSession) -> tuple[str, list, DBTaskResult
     if too_long or session.amount_subtotal is None:
         return None
     total = from_cents(session.amount_subtotal)
-    # Compared, never saved: a reference would only cost drawing one.
-    charged_for = Order(
-        reference="",
-        currency=session.currency,
-        total=total,
-        stripe_payment_intent_id=session.payment_intent_id,
-        **recorded,
-    )
-    if _charge_discrepancies(charged_for):
+    if _charge_discrepancies(session.currency, total, session.payment_intent_id, recorded):
         return None
     filled_if_blank, closing = _filled_if_blank(session), _closes_checkout(session)
-    # An order of this currency and total agrees with the figures as `charged_for` does.
+    # Only an order of this currency and total agrees with the figures as checked above.
     paying, paying_params = Order.paying_ctes(
         session.id,
         recorded,
@@ -228,17 +223,18 @@ def _text_limits() -> dict[str, int]:
     return {name: Order._meta.get_field(name).max_length for name in names}
 
 
-def _charge_discrepancies(order: Order) -> list[str]:
-    """Where what Stripe reported charging does not add up with this order."""
+def _charge_discrepancies(
+    currency: str, total: Decimal, payment_intent_id: str, charged: dict
+) -> list[str]:
+    """Where what Stripe reported charging (`charged`, the fields _charge_recorded gives) does
+    not add up with an order of this currency and total, paid through this payment."""
     reasons = []
-    if order.charged_currency != order.currency:
-        charged = order.charged_currency.upper() or "a currency the shop cannot read"
-        reasons.append(
-            f"Stripe charged in {charged}, but the order is in {order.currency.upper()}."
-        )
+    if charged["charged_currency"] != currency:
+        shown = charged["charged_currency"].upper() or "a currency the shop cannot read"
+        reasons.append(f"Stripe charged in {shown}, but the order is in {currency.upper()}.")
     else:
-        reasons.extend(_amount_discrepancies(order))
-    if not order.stripe_payment_intent_id:
+        reasons.extend(_amount_discrepancies(currency, total, charged))
+    if not payment_intent_id:
         reasons.append(
             "Stripe reported no payment id the shop can store: refunds made at Stripe "
             "will not show on this order."
@@ -246,49 +242,51 @@ def _charge_discrepancies(order: Order) -> list[str]:
     return reasons
 
 
-def _amount_discrepancies(order: Order) -> list[str]:
+def _amount_discrepancies(currency: str, total: Decimal, charged: dict) -> list[str]:
     """Stripe's subtotal must be the order's items, and its total the items less the discount
     plus shipping and the tax not already inside the prices."""
     parts = {
-        "subtotal": order.charged_subtotal,
-        "total": order.charged_total,
-        "discount": order.charged_discount,
-        "shipping amount": order.charged_shipping,
-        "tax": order.charged_tax,
+        "subtotal": charged["charged_subtotal"],
+        "total": charged["charged_total"],
+        "discount": charged["charged_discount"],
+        "shipping amount": charged["charged_shipping"],
+        "tax": charged["charged_tax"],
     }
     unreadable = [label for label, cents in parts.items() if cents is None]
     if unreadable:
         return [f"Stripe reported no {label} the shop can read." for label in unreadable]
+    items = to_cents(total)
     reasons = []
-    if order.charged_subtotal != order.total_in_cents:
+    if parts["subtotal"] != items:
         reasons.append(
-            f"Stripe's subtotal is {_money(order, order.charged_subtotal)}, "
-            f"but the order's items come to {format_money(order.total, order.currency)}."
+            f"Stripe's subtotal is {_money(currency, parts['subtotal'])}, "
+            f"but the order's items come to {format_money(total, currency)}."
         )
-    if order.charged_tax_included is None:
-        if order.charged_tax:
+    tax_included = charged["charged_tax_included"]
+    if tax_included is None:
+        if parts["tax"]:
             reasons.append(
                 "Stripe reported tax without saying how much of it was inside the prices, "
                 "so the total cannot be checked."
             )
         return reasons
-    extras = order.charged_shipping + order.charged_tax - order.charged_tax_included
-    expected = order.total_in_cents - order.charged_discount + extras
-    if order.charged_total != expected:
+    extras = parts["shipping amount"] + parts["tax"] - tax_included
+    expected = items - parts["discount"] + extras
+    if parts["total"] != expected:
         what = (
             "the order's items come to"
-            if expected == order.total_in_cents and not order.charged_discount
+            if expected == items and not parts["discount"]
             else "the items less discount plus shipping and added tax come to"
         )
         reasons.append(
-            f"Stripe's total is {_money(order, order.charged_total)}, but {what} "
-            f"{_money(order, expected)}."
+            f"Stripe's total is {_money(currency, parts['total'])}, but {what} "
+            f"{_money(currency, expected)}."
         )
     return reasons
 
 
-def _money(order: Order, cents: int) -> str:
-    return format_money(from_cents(cents), order.currency)
+def _money(currency: str, cents: int) -> str:
+    return format_money(from_cents(cents), currency)
 
 
 def flag_for_review(order: Order, reason: str, stripe_event_id: str | None) -> bool:
