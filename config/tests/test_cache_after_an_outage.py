@@ -125,3 +125,17 @@ def test_after_too_many_skipped_writes_only_the_shops_own_keys_are_forgotten(
     wait_until_the_cache_answers()
     assert cache.get_many(["untouched", "changed"]) == {}
     assert other_application.get("another-app:session") == b"theirs"
+
+
+def test_an_answer_redis_sends_after_its_command_timed_out_is_never_taken_for_another(
+    shop_on_redis,
+):
+    cache = caches["default"]
+    cache.set_many({"asked-while-frozen": "its own answer", "asked-after": "the right answer"})
+    shop_on_redis.freeze()
+    assert cache.get("asked-while-frozen") is None
+
+    shop_on_redis.thaw()
+    wait_until_the_cache_answers()
+    assert cache.get("asked-after") == "the right answer"
+    assert cache.get("asked-while-frozen") == "its own answer"
