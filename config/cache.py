@@ -14,8 +14,10 @@ this cache's prefix and version (SCAN and DEL, never FLUSHDB: the Redis may be s
 """
 
 import logging
+import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
@@ -134,13 +136,25 @@ def breaker_for(location: str, retry_seconds: float) -> CircuitBreaker:
         return _breakers[key]
 
 
+def _drop_clients_made_before_fork() -> None:
+    """In a forked child, forget the Redis clients its parent made: each holds its connection,
+    and two processes on one socket would read each other's answers. The child connects anew."""
+    for cache in list(_caches_of_this_process):
+        cache._client = None
+
+
+_caches_of_this_process: "weakref.WeakSet[FailSoftRedisCache]" = weakref.WeakSet()
+os.register_at_fork(after_in_child=_drop_clients_made_before_fork)
+
+
 class FailSoftRedisCache(RedisCache):
     """django-redis behind a circuit breaker; OPTIONS["RETRY_SECONDS"] spaces the probes.
 
     Each of its clients (one per thread, as Django keeps a cache per thread) holds on to one
     connection instead of borrowing one from the pool for every command: borrowing checks the
     socket for stray data first, three more system calls per command (a GET: 66 → 47 µs of CPU).
-    A connection that fails is closed all the same, and the next command opens a new one.
+    A connection that fails is closed all the same, and the next command opens a new one; a
+    process forked from one that used the cache opens its own (_drop_clients_made_before_fork).
     """
 
     def __init__(self, server: str, params: dict[str, Any]) -> None:
@@ -148,6 +162,7 @@ class FailSoftRedisCache(RedisCache):
         client_kwargs = {"single_connection_client": True, **options.get("REDIS_CLIENT_KWARGS", {})}
         params = {**params, "OPTIONS": {**options, "REDIS_CLIENT_KWARGS": client_kwargs}}
         super().__init__(server, params)
+        _caches_of_this_process.add(self)
         retry_seconds = options.get("RETRY_SECONDS", DEFAULT_RETRY_SECONDS)
         self.breaker = breaker_for(str(server), retry_seconds)
 
