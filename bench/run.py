@@ -5,9 +5,10 @@
 $BENCH_DATABASE and $BENCH_REDIS_DB choose another database and Redis number (shop_bench, 15).
 
 Each load runs for --duration seconds with --concurrency keep-alive clients split over two
-processes, in --rounds slices taken in turn with every other load, after 2 s unmeasured. Two floors are served in the
-same run by a second gunicorn (bench.floor_settings): a bare Django view with no middleware, and
-a view storing its body in one durable INSERT and COMMIT on the same database. Every load is
+processes, in --rounds slices taken in turn with every other load, after 2 s unmeasured. Two
+floors are served in the same run by a second gunicorn (bench.floor_settings): a bare Django view
+with no middleware, and a view storing its body in one durable INSERT and COMMIT on the same
+database. Every load is
 printed as its share of the requests a second of its reference load served in this run, beside
 its target: on a shared machine only ratios within one run compare.
 """
