@@ -8,9 +8,8 @@ Each load runs for --duration seconds with --concurrency keep-alive clients spli
 processes, in --rounds slices taken in turn with every other load, after 2 s unmeasured. Two
 floors are served in the same run by a second gunicorn (bench.floor_settings): a bare Django view
 with no middleware, and a view storing its body in one durable INSERT and COMMIT on the same
-database. Every load is
-printed as its share of the requests a second of its reference load served in this run, beside
-its target: on a shared machine only ratios within one run compare.
+database. Every load is printed as its share of the requests a second of its reference load
+served in this run, beside its target: on a shared machine only ratios within one run compare.
 """
 
 import argparse

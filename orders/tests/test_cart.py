@@ -101,10 +101,12 @@ def test_cart_drops_a_product_unpublished_after_it_was_added(client, headphones)
 
 def expire_without_unpublishing(product) -> None:
     """Past its expiry, as a product is until the scheduler's next minute unpublishes it."""
+    from datetime import timedelta
+
     from django.utils import timezone
 
     type(product).objects.filter(pk=product.pk).update(
-        expire_at=timezone.now() - timezone.timedelta(seconds=1)
+        expire_at=timezone.now() - timedelta(seconds=1)
     )
 
 
