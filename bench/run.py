@@ -41,6 +41,8 @@ PAST_ORDERS = 50
 # The shopper cookie of the browser that placed them, which the shop gave it on its first visit.
 REGULAR_SHOPPER_ID = "bench-regular-shopper-0123456789"
 REPEATED_EVENTS = 50
+# How long after its event a repeated delivery comes.
+RETRY_AFTER_SECONDS = 60 * 60
 PAYABLE_ORDERS = 20000
 
 
@@ -175,6 +177,8 @@ def prepare_data(checkout_sessions: int) -> dict:
                 payment_intent="pi_bench_past_0",
             ),
             f"evt_bench_repeated_{index}",
+            # Stripe sends an event again after a failed attempt and a back-off.
+            created=int(time.time()) - RETRY_AFTER_SECONDS,
         )
         for index in range(REPEATED_EVENTS)
     ]
@@ -213,8 +217,10 @@ def prepare_data(checkout_sessions: int) -> dict:
     }
 
 
-def signed_event_body(event_type: str, data_object: dict, event_id: str) -> bytes:
-    return json.dumps(objects.event(event_type, data_object, event_id)).encode()
+def signed_event_body(
+    event_type: str, data_object: dict, event_id: str, created: int | None = None
+) -> bytes:
+    return json.dumps(objects.event(event_type, data_object, event_id, created=created)).encode()
 
 
 def webhook_headers(body: bytes) -> dict:

@@ -102,15 +102,18 @@ def _pay(session: CheckoutSession, stripe_event_id: str | None) -> Order | None:
     return order
 
 
-def paid_session_ctes(session: CheckoutSession) -> tuple[str, list, DBTaskResult] | None:
+def paid_session_ctes(
+    session: CheckoutSession, condition: str = "", condition_params: tuple = ()
+) -> tuple[str, list, DBTaskResult] | None:
     """Common table expressions applying a paid session in the one statement that records its
     event, on PostgreSQL, when nothing about it needs more: its order paid with what Stripe
     charged, the stock its checkout held sold and its confirmation queued (`paid`, `emailed`),
     or the order found settled with nothing left to fill in (`settled`); `applied` returns
     the order's id and reference either way. Nothing is applied, and apply_checkout_session
     has the work, when Stripe's figures do not agree with the order, a hold was released
-    before the payment, or the settled order lacks what the session tells. Their parameters
-    and the task row to announce; None when Stripe's figures alone call for a review."""
+    before the payment, or the settled order lacks what the session tells. The order is paid
+    only if `condition` (SQL, with `condition_params`) holds too. Their parameters and the task
+    row to announce; None when Stripe's figures alone call for a review."""
     recorded, too_long = _charge_recorded(session)
     if too_long or session.amount_subtotal is None:
         return None
@@ -124,8 +127,13 @@ def paid_session_ctes(session: CheckoutSession) -> tuple[str, list, DBTaskResult
         recorded,
         filled_if_blank,
         closing,
-        "AND currency = %s AND total = %s AND stock_hold = ANY(%s)",
-        (session.currency, total, [Order.StockHold.NONE.value, Order.StockHold.HELD.value]),
+        f"AND currency = %s AND total = %s AND stock_hold = ANY(%s) {condition}",
+        (
+            session.currency,
+            total,
+            [Order.StockHold.NONE.value, Order.StockHold.HELD.value],
+            *condition_params,
+        ),
         returning=("id", "reference"),
     )
     selling, selling_params = Order.held_stock_sold_ctes()

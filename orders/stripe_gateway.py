@@ -374,6 +374,18 @@ def construct_event(payload: bytes, signature_header: str) -> dict:
     return event
 
 
+def signed_at(signature_header: str) -> int | None:
+    """When Stripe signed a delivery: the `t` of a header construct_event accepted."""
+    for item in signature_header.split(","):
+        name, _, value = item.partition("=")
+        if name == "t":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
 def session_from_event(event: dict) -> CheckoutSession:
     if not _is_id(event["data"]["object"].get("id")):
         raise InvalidWebhook("The Checkout Session in the event has no id.")

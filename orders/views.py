@@ -241,14 +241,13 @@ def stripe_webhook(request):
     # META rather than request.headers: Stripe's busiest path need not build every header.
     if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_WEBHOOK_BYTES:
         return JsonResponse({"error": "Body too large."}, status=413)
+    signature = request.META.get("HTTP_STRIPE_SIGNATURE", "")
     try:
-        event = stripe_gateway.construct_event(
-            request.body, request.META.get("HTTP_STRIPE_SIGNATURE", "")
-        )
+        event = stripe_gateway.construct_event(request.body, signature)
     except stripe_gateway.InvalidWebhook as error:
         logger.warning("Refused a webhook: %s", error)
         return JsonResponse({"error": str(error)}, status=400)
-    record = webhooks.handle_webhook_event(event)
+    record = webhooks.handle_webhook_event(event, stripe_gateway.signed_at(signature))
     status = 503 if record.outcome == StripeEvent.Outcome.FAILED else 200
     return HttpResponse(
         _webhook_answer(record.outcome), content_type="application/json", status=status

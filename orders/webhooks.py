@@ -31,28 +31,56 @@ _TABLE = StripeEvent._meta.db_table
 _RETURNED = ["id", "order_id", "outcome", "delivery_count"]
 _RETURNING = f"RETURNING {', '.join(_RETURNED)}"
 # Prepared: sent for every delivery, and planning it each time added a fifth to its time.
+# The paying statement's condition: an event recorded before pays nothing unless it failed, as
+# a repeat counted first would not be applied again either.
+_NOT_RECORDED = (
+    f"AND NOT EXISTS (SELECT FROM {_TABLE} WHERE stripe_event_id = %s AND outcome <> %s)"
+)
+# A delivery signed this soon after its event was created is taken for the event's first.
+FIRST_ATTEMPT_SECONDS = 60
 _COUNTING_SQL = (
     f"UPDATE {_TABLE} SET delivery_count = delivery_count + 1 "
     f"WHERE stripe_event_id = %s {_RETURNING}"
 )
 
 
-def handle_webhook_event(event: dict) -> StripeEvent:
+def handle_webhook_event(event: dict, signed_at: int | None = None) -> StripeEvent:
     """Apply a verified Stripe event once, however many times it is delivered.
 
-    A repeat of an event already applied is acknowledged by the one statement that counts it,
-    committed on its own. Any other delivery is applied and recorded, outcome included, in one
-    transaction: a crash before its commit leaves no record, and Stripe delivers it again.
+    A repeat of an event already applied is acknowledged by one statement, committed on its
+    own. Any other delivery is applied and recorded, outcome included, in one transaction: a
+    crash before its commit leaves no record, and Stripe delivers it again.
+
+    A paid session's event that Stripe signed (`signed_at`, the signature's time) moments after
+    creating it is almost always its first delivery, so it goes straight to the statement that
+    applies and records it, which also counts a repeat and pays nothing for it. Any other
+    delivery is first looked for among those recorded, which for a repeat is all it costs.
     """
-    counted = _count_repeat(event)
-    if counted is not None and counted.outcome != StripeEvent.Outcome.FAILED:
-        return counted
-    lookup = _look_up_at_stripe(event)
-    if counted is None:
+    lookup = None
+    if event["type"] in PAYING_EVENTS and _signed_as_it_happened(event, signed_at):
+        lookup = _look_up_at_stripe(event)
         applied = _apply_in_one_statement(event, lookup)
         if applied is not None:
             return applied
+    counted = _count_repeat(event)
+    if counted is not None and counted.outcome != StripeEvent.Outcome.FAILED:
+        return counted
+    if lookup is None:
+        lookup = _look_up_at_stripe(event)
+        if counted is None:
+            applied = _apply_in_one_statement(event, lookup)
+            if applied is not None:
+                return applied
     return _process_event(event, lookup, counted=counted is not None)
+
+
+def _signed_as_it_happened(event: dict, signed_at: int | None) -> bool:
+    """Whether Stripe signed this delivery within FIRST_ATTEMPT_SECONDS of creating the event:
+    Stripe sends an event as it happens and again only after a failed attempt and a back-off."""
+    created = event.get("created")
+    if signed_at is None or type(created) is not int:
+        return False
+    return signed_at - created < FIRST_ATTEMPT_SECONDS
 
 
 def _count_repeat(event: dict) -> StripeEvent | None:
@@ -219,7 +247,11 @@ def _apply_in_one_statement(event: dict, lookup: StripeLookup) -> StripeEvent | 
         or not session.is_paid
     ):
         return None
-    applying = payments.paid_session_ctes(session)
+    applying = payments.paid_session_ctes(
+        session,
+        _NOT_RECORDED,
+        (StripeEvent.storable_id(event["id"]), StripeEvent.Outcome.FAILED.value),
+    )
     if applying is None:
         return None
     ctes, params, queued = applying

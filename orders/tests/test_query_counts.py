@@ -27,11 +27,10 @@ CART_PAGE = 5
 # its save, in a transaction of their own (savepoints here, inside the test's transaction).
 ADD_TO_CART = 9
 ORDER_LIST = 5
-# Looking for an earlier delivery, then one statement paying the order (writing its
-# confirmation to the outbox and queueing the task sending it) or finding it paid, and
-# recording the event.
-WEBHOOK_PAYING_AN_ORDER = 2
-WEBHOOK_FOR_A_PAID_ORDER = 2
+# One statement paying the order (writing its confirmation to the outbox and queueing the task
+# sending it) or finding it paid, and recording the event.
+WEBHOOK_PAYING_AN_ORDER = 1
+WEBHOOK_FOR_A_PAID_ORDER = 1
 # The success page asks Stripe about an order not yet settled, and only reads a settled one;
 # recording the payment also empties the cart as ADD_TO_CART changes it, and marks it settled.
 SUCCESS_PAGE_BEFORE_PAYMENT = 7

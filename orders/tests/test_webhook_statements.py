@@ -6,6 +6,8 @@ SAVEPOINT, RELEASE SAVEPOINT, ROLLBACK TO SAVEPOINT). The confirmation email of 
 written and queued in the same transaction; sending it is the worker's work.
 """
 
+import time
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -22,7 +24,11 @@ from stripe_emulator import objects
 pytestmark = pytest.mark.django_db(transaction=True)
 
 REPEATED_EVENT = 1
-FIRST_DELIVERY_PAYING_AN_ORDER = 2
+FIRST_DELIVERY_PAYING_AN_ORDER = 1
+# Signed long after the event happened, as Stripe's retries are: looked for among those
+# recorded first.
+LATE_DELIVERY_PAYING_AN_ORDER = 2
+AN_HOUR = 60 * 60
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK")
 
 
@@ -38,16 +44,21 @@ def deliver_counting(client, event: dict) -> tuple[list[str], int]:
 
 
 def prepared_text(statement: str) -> str:
-    """The SQL of the prepared statement that `statement` (EXECUTE name (...)) runs."""
+    """The SQL of the prepared statement that `statement` runs: EXECUTE name (...), or the
+    connection's first use of it, PREPARE name AS ...; EXECUTE name (...)."""
+    if statement.startswith("PREPARE "):
+        return statement.split(" AS ", 1)[1]
     name = statement.removeprefix("EXECUTE ").split(" ", 1)[0]
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [name])
         return cursor.fetchone()[0]
 
 
-def test_a_repeated_event_is_acknowledged_by_one_statement_committed_on_its_own(client):
+def test_a_repeat_sent_after_a_back_off_is_acknowledged_by_counting_it(client):
     order = make_order()
-    event = objects.event("checkout.session.completed", session_object(order))
+    event = objects.event(
+        "checkout.session.completed", session_object(order), created=int(time.time()) - AN_HOUR
+    )
     post_webhook(client, event)
 
     statements, commits = deliver_counting(client, event)
@@ -60,21 +71,52 @@ def test_a_repeated_event_is_acknowledged_by_one_statement_committed_on_its_own(
     assert record.outcome == StripeEvent.Outcome.PROCESSED
 
 
-def test_a_first_delivery_pays_an_order_in_two_statements_each_committed_on_its_own(client):
+def test_a_repeat_sent_at_once_is_acknowledged_by_the_paying_statement_paying_nothing(client):
+    order = make_order()
+    event = objects.event("checkout.session.completed", session_object(order))
+    post_webhook(client, event)
+    paid_at = Order.objects.get(pk=order.pk).paid_at
+
+    statements, commits = deliver_counting(client, event)
+
+    assert len(statements) == REPEATED_EVENT, statements
+    assert "WITH payable AS" in prepared_text(statements[0])
+    assert commits == 0
+    record = StripeEvent.objects.get(stripe_event_id=event["id"])
+    assert (record.delivery_count, record.outcome) == (2, StripeEvent.Outcome.PROCESSED)
+    assert Order.objects.get(pk=order.pk).paid_at == paid_at
+    assert DBTaskResult.objects.count() == 1
+
+
+def test_a_first_delivery_pays_an_order_in_one_statement_committed_on_its_own(client):
     order = make_order()
     event = objects.event("checkout.session.completed", session_object(order))
 
     statements, commits = deliver_counting(client, event)
 
-    # Look for an earlier delivery; then one statement locks the order and marks it paid,
-    # writes the confirmation to the outbox and queues the task sending it, and records the
-    # event with its outcome.
+    # It locks the order and marks it paid, writes the confirmation to the outbox and queues
+    # the task sending it, and records the event with its outcome.
     assert len(statements) == FIRST_DELIVERY_PAYING_AN_ORDER, statements
     assert commits == 0
     order.refresh_from_db()
     assert order.status == Order.Status.PAID
     record = StripeEvent.objects.get(stripe_event_id=event["id"])
     assert (record.order, record.outcome) == (order, StripeEvent.Outcome.PROCESSED)
+
+
+def test_a_delivery_signed_long_after_the_event_is_looked_for_before_it_pays(client):
+    order = make_order()
+    event = objects.event(
+        "checkout.session.completed", session_object(order), created=int(time.time()) - AN_HOUR
+    )
+
+    statements, commits = deliver_counting(client, event)
+
+    assert len(statements) == LATE_DELIVERY_PAYING_AN_ORDER, statements
+    assert "SET delivery_count = delivery_count + 1" in prepared_text(statements[0])
+    assert commits == 0
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
 
 
 def test_the_paying_statement_is_written_once_for_each_shape_of_session():
