@@ -43,6 +43,8 @@ REGULAR_SHOPPER_ID = "bench-regular-shopper-0123456789"
 REPEATED_EVENTS = 50
 # How long after its event a repeated delivery comes.
 RETRY_AFTER_SECONDS = 60 * 60
+# Stands for a paying event's creation time until it is sent.
+CREATED_PLACEHOLDER = b"1000000001"
 PAYABLE_ORDERS = 20000
 
 
@@ -212,9 +214,28 @@ def prepare_data(checkout_sessions: int) -> dict:
         "carts": carts,
         "product_ids": list(Product.objects.live().values_list("pk", flat=True)),
         "repeated_events": repeated_events,
-        "payable_total": payable[0].total_in_cents,
+        "paying_events": [
+            _paying_event_body(index, payable[0].total_in_cents) for index in range(PAYABLE_ORDERS)
+        ],
         "synchronous_commit": synchronous_commit,
     }
+
+
+def _paying_event_body(index: int, total_in_cents: int) -> bytes:
+    """The event paying the index-th payable order, its creation time left to fill in: built
+    beforehand, as the durable write's bodies are, so that the clients' work is alike."""
+    session = objects.checkout_session(
+        f"cs_test_bench_payable_{index}",
+        amount_total=total_in_cents,
+        payment_intent=f"pi_bench_payable_{index}",
+        customer_email="shopper@example.com",
+    )
+    created = int(CREATED_PLACEHOLDER)
+    body = signed_event_body(
+        "checkout.session.completed", session, f"evt_bench_paying_{index}", created
+    )
+    assert body.count(CREATED_PLACEHOLDER) == 1
+    return body
 
 
 def signed_event_body(
@@ -274,13 +295,10 @@ def request_for(scenario: str, data: dict, client_id: int, count: int):
         return "POST", "/webhook/", body, webhook_headers(body)
     if scenario == "webhook, paying an order":
         index = (count * data["clients"] + client_id) % PAYABLE_ORDERS
-        session = objects.checkout_session(
-            f"cs_test_bench_payable_{index}",
-            amount_total=data["payable_total"],
-            payment_intent=f"pi_bench_payable_{index}",
-            customer_email="shopper@example.com",
+        # Created as it is sent, as a first delivery is.
+        body = data["paying_events"][index].replace(
+            CREATED_PLACEHOLDER, str(int(time.time())).encode()
         )
-        body = signed_event_body("checkout.session.completed", session, f"evt_bench_paying_{index}")
         return "POST", "/webhook/", body, webhook_headers(body)
     raise ValueError(scenario)
 
