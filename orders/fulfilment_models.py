@@ -43,7 +43,6 @@ class OrderFulfilment(models.Model):
         max_length=16,
         choices=FulfilmentStatus.choices,
         default=FulfilmentStatus.UNFULFILLED,
-        db_index=True,
     )
     carrier = models.CharField(max_length=CARRIER_MAX_LENGTH, blank=True)
     tracking_number = models.CharField(max_length=TRACKING_NUMBER_MAX_LENGTH, blank=True)

@@ -161,10 +161,8 @@ class Order(OrderFulfilment, models.Model):
         Status.REFUNDED: [Status.PAID],
     }
 
-    reference = models.CharField(max_length=16, unique=True, default=new_reference)
-    status = models.CharField(
-        max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
-    )
+    reference = models.CharField(max_length=16, default=new_reference)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -214,7 +212,7 @@ class Order(OrderFulfilment, models.Model):
     shipping_city = models.CharField("city", max_length=255, blank=True)
     shipping_postal_code = models.CharField("postal code", max_length=40, blank=True)
     shipping_state = models.CharField("state or region", max_length=255, blank=True)
-    shipping_country = models.CharField("country", max_length=2, blank=True, db_index=True)
+    shipping_country = models.CharField("country", max_length=2, blank=True)
     shipping_phone = models.CharField("phone", max_length=40, blank=True)
     review_reasons = models.TextField(
         blank=True, help_text="Why staff should look at this order, one reason a line."
@@ -237,11 +235,13 @@ class Order(OrderFulfilment, models.Model):
         "found changed since: a payment only a webhook saw is settled on the next cart visit.",
     )
     checkout_expires_at = models.DateTimeField()
-    stripe_checkout_session_id = models.CharField(
-        max_length=255, unique=True, null=True, blank=True
+    # NULL until Stripe gives the order a session: many orders may lack one under the unique
+    # constraint, where many blanks would collide.
+    stripe_checkout_session_id = models.CharField(  # noqa: DJ001
+        max_length=255, null=True, blank=True
     )
     stripe_checkout_url = models.TextField(blank=True)
-    stripe_payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    stripe_payment_intent_id = models.CharField(max_length=255, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     stock_hold = models.CharField(
         max_length=8,
@@ -257,18 +257,28 @@ class Order(OrderFulfilment, models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        # Declared here rather than on their fields, which on PostgreSQL would each add a second
+        # index for LIKE that no query uses and every payment would write to.
         indexes = [
             # A shopper's orders newest first, as every page they open lists the latest few.
             models.Index(
                 fields=["owner_key", "-created_at", "-id"], name="order_owner_newest_first"
-            )
+            ),
+            models.Index(fields=["status"], name="order_status"),
+            models.Index(fields=["fulfilment_status"], name="order_fulfilment_status"),
+            models.Index(fields=["shipping_country"], name="order_shipping_country"),
+            models.Index(fields=["stripe_payment_intent_id"], name="order_payment_intent"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["reference"], name="order_reference_unique"),
+            models.UniqueConstraint(
+                fields=["stripe_checkout_session_id"], name="order_checkout_session_unique"
+            ),
             models.UniqueConstraint(
                 fields=["owner_key"],
                 condition=Q(status="pending", checkout_open=True),
                 name="one_open_checkout_per_shopper",
-            )
+            ),
         ]
         permissions = [
             ("refund_order", "Can refund orders"),
@@ -767,8 +777,8 @@ class StripeEvent(models.Model):
         IGNORED = "ignored", "Ignored"
         FAILED = "failed", "Failed"
 
-    stripe_event_id = models.CharField(max_length=255, unique=True)
-    type = models.CharField(max_length=100, db_index=True)
+    stripe_event_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=100)
     order = models.ForeignKey(
         Order,
         null=True,
@@ -785,6 +795,11 @@ class StripeEvent(models.Model):
 
     class Meta:
         ordering = ["received_at", "pk"]
+        # As on Order: no second index for LIKE, which every delivery would write to.
+        indexes = [models.Index(fields=["type"], name="stripe_event_type")]
+        constraints = [
+            models.UniqueConstraint(fields=["stripe_event_id"], name="stripe_event_id_unique")
+        ]
 
     def __str__(self):
         return f"{self.type} {self.stripe_event_id}"
