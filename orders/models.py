@@ -680,12 +680,17 @@ def _paying_sql(
     # Whatever the checkout held, or held and released, is sold now (_settle_stock).
     assignments.append("stock_hold = CASE WHEN o.stock_hold = '' THEN '' ELSE %s END")
     assignments.append("updated_at = %s")
-    # What the checkout held, read in the same statement (OrderItem.held_units).
+    # What the checkout held, read in the same statement (OrderItem.held_units), only when it
+    # held or had held something: _settle_stock has nothing to sell otherwise.
+    holding = ", ".join(
+        f"'{hold.value}'" for hold in (Order.StockHold.HELD, Order.StockHold.RELEASED)
+    )
     held_units = (
-        "SELECT json_object_agg(stock_level_id, units) FROM "
+        f"CASE WHEN payable.stock_hold IN ({holding}) THEN "
+        "(SELECT json_object_agg(stock_level_id, units) FROM "
         "(SELECT stock_level_id, SUM(quantity) AS units "
         f"FROM {quote(OrderItem._meta.db_table)} "
-        "WHERE order_id = o.id AND stock_level_id IS NOT NULL GROUP BY stock_level_id) held"
+        "WHERE order_id = o.id AND stock_level_id IS NOT NULL GROUP BY stock_level_id) held) END"
     )
     if returning is None:
         returning = tuple(field.column for field in Order._meta.concrete_fields)
@@ -695,7 +700,7 @@ def _paying_sql(
         f"WHERE stripe_checkout_session_id = %s AND status = ANY(%s) {condition} FOR UPDATE), "
         f"paid AS (UPDATE {table} AS o SET {', '.join(assignments)} FROM payable "
         "WHERE o.id = payable.id RETURNING payable.status AS previous_status, "
-        f"payable.stock_hold AS previous_hold, ({held_units}) AS held_units, {columns})"
+        f"payable.stock_hold AS previous_hold, {held_units} AS held_units, {columns})"
     )
     return sql, assigned_fields
 
