@@ -30,7 +30,6 @@ _TABLE = StripeEvent._meta.db_table
 # field order, as Model.from_db takes them.
 _RETURNED = ["id", "order_id", "outcome", "delivery_count"]
 _RETURNING = f"RETURNING {', '.join(_RETURNED)}"
-# Prepared: sent for every delivery, and planning it each time added a fifth to its time.
 # The paying statement's condition: an event recorded before pays nothing unless it failed, as
 # a repeat counted first would not be applied again either.
 _NOT_RECORDED = (
@@ -38,6 +37,8 @@ _NOT_RECORDED = (
 )
 # A delivery signed this soon after its event was created is taken for the event's first.
 FIRST_ATTEMPT_SECONDS = 60
+# Prepared: sent for every delivery not taken for a first one, and planning it each time added
+# a fifth to its time.
 _COUNTING_SQL = (
     f"UPDATE {_TABLE} SET delivery_count = delivery_count + 1 "
     f"WHERE stripe_event_id = %s {_RETURNING}"
