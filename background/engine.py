@@ -96,18 +96,17 @@ def enqueue_cte(task: Task, written: str) -> tuple[str, list, DBTaskResult]:
         field.get_db_prep_save(getattr(queued, field.attname), database)
         for field in queueing.fields_each_time
     ]
-    return queueing.sql, [*params, *queueing.params], queued
+    return queueing.sql, params, queued
 
 
 @dataclass(frozen=True)
 class _Queueing:
-    """enqueue_cte for one task and `written`: its statement, the fields whose values are new
-    for each row (their parameters first), the parameters of all the others, and their values
-    for the DBTaskResult to announce."""
+    """enqueue_cte for one task and `written`: its statement, with the values that are the
+    same for every row of the task written in, the fields whose values are new for each row
+    (its parameters), and the task's values for the DBTaskResult to announce."""
 
     sql: str
     fields_each_time: tuple[Field, ...]
-    params: tuple
     values: dict
 
 
@@ -115,7 +114,6 @@ class _Queueing:
 def _queueing(task: Task, written: str) -> _Queueing:
     backend = task.get_backend()
     backend.validate_task(task)
-    # The status as a plain string: the driver adapts an enum member at twice the cost.
     values = {
         "status": TaskResultStatus.READY.value,
         "priority": task.priority,
@@ -137,16 +135,23 @@ def _queueing(task: Task, written: str) -> _Queueing:
     columns = [quote(field.column) for field in [*each_time, *others]]
     columns.append(quote(DBTaskResult._meta.get_field("args_kwargs").column))
     row = [
-        *["%s"] * (len(each_time) + len(others)),
+        *["%s"] * len(each_time),
+        *(_typed_literal(field, values[field.attname]) for field in others),
         f"jsonb_build_object('args', jsonb_build_array({written}.id), 'kwargs', '{{}}'::jsonb)",
     ]
     table = quote(DBTaskResult._meta.db_table)
     return _Queueing(
         sql=f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(row)} FROM {written}",
         fields_each_time=tuple(each_time),
-        params=tuple(field.get_db_prep_save(values[field.attname], connection) for field in others),
         values={name: value for name, value in values.items() if name != "worker_ids"},
     )
+
+
+def _typed_literal(field: Field, value) -> str:
+    """The value as the driver would send it, of the column's type: a bare NULL in a SELECT
+    feeding an INSERT would be taken for text."""
+    literal = connection.ops.compose_sql("%s", [field.get_db_prep_save(value, connection)])
+    return f"CAST({literal} AS {field.db_type(connection)})"
 
 
 def announce_enqueued(task: Task, queued: DBTaskResult, argument: int) -> None:

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from background import engine
+from shop.prepared_statements import text_literals
 
 from . import email_content, tasks
 from .email_content import EmailContent
@@ -89,8 +90,7 @@ def confirmation_ctes(orders: str) -> tuple[str, list, DBTaskResult]:
     PostgreSQL; `emailed` returns the email's id. Their parameters, and the task row to
     announce (engine.announce_enqueued) once the statement has run."""
     queueing, queue_params, queued = engine.enqueue_cte(tasks.send_order_email, "emailed")
-    params = [Reason.CONFIRMATION.value, Status.PENDING.value, timezone.now(), *queue_params]
-    return _confirmation_sql(orders, queueing), params, queued
+    return _confirmation_sql(orders, queueing), queue_params, queued
 
 
 @functools.lru_cache(maxsize=16)
@@ -100,7 +100,8 @@ def _confirmation_sql(orders: str, queueing: str) -> str:
     table = connection.ops.quote_name(OrderEmail._meta.db_table)
     return (
         f"emailed AS (INSERT INTO {table} ({_OUTBOX_COLUMNS}) "
-        f"SELECT id, %s, '', %s, 0, '', %s FROM {orders} "
+        f"SELECT id, {text_literals(Reason.CONFIRMATION)}, '', {text_literals(Status.PENDING)}, "
+        f"0, '', statement_timestamp() FROM {orders} "
         "ON CONFLICT (order_id, reason, key) DO NOTHING RETURNING id), "
         f"queued AS ({queueing})"
     )

@@ -22,7 +22,12 @@ from wagtail.models import Orderable, Site
 from products import stock
 from products.models import StockLevel, validate_tax_code
 from shop.models import CachedSiteSetting
-from shop.prepared_statements import execute_prepared, model_from_row, selected_columns
+from shop.prepared_statements import (
+    execute_prepared,
+    model_from_row,
+    selected_columns,
+    text_literals,
+)
 
 from . import stripe_gateway
 from .fulfilment_models import (
@@ -532,35 +537,28 @@ class Order(OrderFulfilment, models.Model):
         and returns its status and stock hold before the move, what its checkout held (stock
         level id to units) and then the columns in `returning`, by default every column, as
         from_paid reads them."""
-        sql, assigned_fields = _paying_sql(
+        sql, recorded_fields = _paying_sql(
             tuple(recorded), tuple(filled_if_blank), close_checkout, condition, returning
         )
-        now = timezone.now()
-        # Choices as plain strings, here and in the statements built around these: the driver
-        # adapts a str subclass at twice the cost of a str, for every parameter of every payment.
-        assigned = [*recorded.values(), cls.Status.PAID.value, now]
         # The connection itself: each look through the `connection` proxy costs more than a
         # value's preparation.
         database = connections[DEFAULT_DB_ALIAS]
         return sql, [
             checkout_session_id,
-            [str(status) for status in cls.ALLOWED_SOURCES[cls.Status.PAID]],
             *condition_params,
             *[
                 field.get_db_prep_save(value, database)
-                for field, value in zip(assigned_fields, assigned, strict=True)
+                for field, value in zip(recorded_fields, recorded.values(), strict=True)
             ],
             *filled_if_blank.values(),
-            cls.StockHold.SOLD.value,
-            now,
         ]
 
     @classmethod
-    def held_stock_sold_ctes(cls) -> tuple[str, list]:
+    def held_stock_sold_ctes(cls) -> str:
         """Common table expressions selling what the checkout of the order in `paid` held
         (paying_ctes), as stock.sell_held does: the stock levels are locked in the order of
         their ids, as every stock change takes them. What is available does not change."""
-        return _held_stock_sold_sql(), [cls.StockHold.HELD.value]
+        return _held_stock_sold_sql()
 
     @classmethod
     def from_paid(cls, values: list) -> "Order":
@@ -595,16 +593,19 @@ class Order(OrderFulfilment, models.Model):
         order.save()
         return order
 
-    def _log_move(self, source: str, status: str) -> None:
+    def _log_move(self, source: str, status: str, stripe_event_id: str | None = None) -> None:
+        """One line a move; a move a Stripe event made names the event."""
         logger.info(
-            "Order %s: %s -> %s (Checkout Session %s)",
+            "Order %s: %s -> %s (Checkout Session %s%s)",
             self.reference,
             source,
             status,
             self.stripe_checkout_session_id,
+            f", Stripe event {stripe_event_id}" if stripe_event_id else "",
             extra={
                 "order_reference": self.reference,
                 "checkout_session_id": self.stripe_checkout_session_id,
+                "stripe_event_id": stripe_event_id,
             },
         )
 
@@ -665,26 +666,29 @@ def _paying_sql(
     returning: tuple[str, ...] | None,
 ) -> tuple[str, tuple[models.Field, ...]]:
     """The text of Order.paying_ctes for one shape of statement, the same string each time (it
-    names the prepared statement), and the fields its assigned values are saved to, in order:
-    `recorded`, then status and paid_at."""
+    names the prepared statement), and the fields of `recorded`, in order. The statuses are
+    written in, and the times are the database's: a payment's parameters are only what Stripe
+    reported."""
     quote = connection.ops.quote_name
     table = quote(Order._meta.db_table)
-    assigned = (*recorded, "status", "paid_at")
-    assigned_fields = tuple(Order._meta.get_field(name) for name in assigned)
-    assignments = [f"{quote(field.column)} = %s" for field in assigned_fields]
+    recorded_fields = tuple(Order._meta.get_field(name) for name in recorded)
+    assignments = [f"{quote(field.column)} = %s" for field in recorded_fields]
+    assignments.append(f"status = {text_literals(Order.Status.PAID)}")
+    assignments.append("paid_at = statement_timestamp()")
     for name in filled_if_blank:
         column = quote(Order._meta.get_field(name).column)
         assignments.append(f"{column} = CASE WHEN o.{column} = '' THEN %s ELSE o.{column} END")
     if close_checkout:
         assignments.append("checkout_open = false")
     # Whatever the checkout held, or held and released, is sold now (_settle_stock).
-    assignments.append("stock_hold = CASE WHEN o.stock_hold = '' THEN '' ELSE %s END")
-    assignments.append("updated_at = %s")
+    assignments.append(
+        "stock_hold = CASE WHEN o.stock_hold = '' THEN '' "
+        f"ELSE {text_literals(Order.StockHold.SOLD)} END"
+    )
+    assignments.append("updated_at = statement_timestamp()")
     # What the checkout held, read in the same statement (OrderItem.held_units), only when it
     # held or had held something: _settle_stock has nothing to sell otherwise.
-    holding = ", ".join(
-        f"'{hold.value}'" for hold in (Order.StockHold.HELD, Order.StockHold.RELEASED)
-    )
+    holding = text_literals(Order.StockHold.HELD, Order.StockHold.RELEASED)
     held_units = (
         f"CASE WHEN payable.stock_hold IN ({holding}) THEN "
         "(SELECT json_object_agg(stock_level_id, units) FROM "
@@ -695,14 +699,16 @@ def _paying_sql(
     if returning is None:
         returning = tuple(field.column for field in Order._meta.concrete_fields)
     columns = ", ".join(f"o.{quote(column)}" for column in returning)
+    sources = text_literals(*Order.ALLOWED_SOURCES[Order.Status.PAID])
     sql = (
         f"payable AS (SELECT id, status, stock_hold FROM {table} "
-        f"WHERE stripe_checkout_session_id = %s AND status = ANY(%s) {condition} FOR UPDATE), "
+        f"WHERE stripe_checkout_session_id = %s AND status IN ({sources}) {condition} "
+        "FOR UPDATE), "
         f"paid AS (UPDATE {table} AS o SET {', '.join(assignments)} FROM payable "
         "WHERE o.id = payable.id RETURNING payable.status AS previous_status, "
         f"payable.stock_hold AS previous_hold, {held_units} AS held_units, {columns})"
     )
-    return sql, assigned_fields
+    return sql, recorded_fields
 
 
 @functools.cache
@@ -712,7 +718,7 @@ def _held_stock_sold_sql() -> str:
     return (
         "held_stock AS (SELECT unit.key::bigint AS id, unit.value::text::integer AS units "
         "FROM paid CROSS JOIN LATERAL json_each(paid.held_units) AS unit "
-        "WHERE paid.previous_hold = %s), "
+        f"WHERE paid.previous_hold = {text_literals(Order.StockHold.HELD)}), "
         f"levels AS (SELECT id FROM {levels} WHERE id IN (SELECT id FROM held_stock) "
         "ORDER BY id FOR UPDATE), "
         f"sold AS (UPDATE {levels} AS level SET on_hand = level.on_hand - held_stock.units, "

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django_tasks_db.models import DBTaskResult
 
 from shop.money import format_money
+from shop.prepared_statements import text_literals
 
 from . import emails, stripe_gateway
 from .models import Order
@@ -22,6 +23,8 @@ from .stripe_gateway import CheckoutSession, ShippingDetails, StripeRejected
 logger = logging.getLogger(__name__)
 
 Status = Order.Status
+# A hold released before the payment calls for apply_checkout_session.
+_PAYABLE_HOLDS = text_literals(Order.StockHold.NONE, Order.StockHold.HELD)
 
 
 class UnknownCheckoutSession(Exception):
@@ -127,27 +130,15 @@ def paid_session_ctes(
         recorded,
         filled_if_blank,
         closing,
-        f"AND currency = %s AND total = %s AND stock_hold = ANY(%s) {condition}",
-        (
-            session.currency,
-            total,
-            [Order.StockHold.NONE.value, Order.StockHold.HELD.value],
-            *condition_params,
-        ),
+        f"AND currency = %s AND total = %s AND stock_hold IN ({_PAYABLE_HOLDS}) {condition}",
+        (session.currency, total, *condition_params),
         returning=("id", "reference"),
     )
-    selling, selling_params = Order.held_stock_sold_ctes()
     emailing, emailing_params, queued = emails.confirmation_ctes("paid")
-    settled_params = [
-        session.id,
-        [str(status) for status in Order.ALLOWED_SOURCES[Status.PAID]],
-        closing,
-        session.payment_intent_id,
-        session.customer_email,
-    ]
+    settled_params = [session.id, closing, session.payment_intent_id, session.customer_email]
     return (
-        _paid_session_sql(paying, selling, emailing),
-        [*paying_params, *selling_params, *emailing_params, *settled_params],
+        _paid_session_sql(paying, Order.held_stock_sold_ctes(), emailing),
+        [*paying_params, *emailing_params, *settled_params],
         queued,
     )
 
@@ -160,7 +151,8 @@ def _paid_session_sql(paying: str, selling: str, emailing: str) -> str:
     # What apply_checkout_session would change on an order that does not move.
     settled = (
         f"settled AS (SELECT id, reference FROM {table} WHERE stripe_checkout_session_id = %s "
-        "AND NOT status = ANY(%s) AND NOT (checkout_open AND %s) "
+        f"AND status NOT IN ({text_literals(*Order.ALLOWED_SOURCES[Status.PAID])}) "
+        "AND NOT (checkout_open AND %s) "
         "AND (stripe_payment_intent_id <> '' OR %s = '') "
         "AND (customer_email <> '' OR %s = '')), "
         "applied AS (SELECT id, reference FROM paid UNION ALL SELECT id, reference FROM settled)"

@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from background import engine
-from shop.prepared_statements import execute_prepared
+from shop.prepared_statements import execute_prepared, text_literals
 
 from . import payments, refunds, stripe_gateway, tasks
 from .models import Order, StripeEvent
@@ -33,7 +33,8 @@ _RETURNING = f"RETURNING {', '.join(_RETURNED)}"
 # The paying statement's condition: an event recorded before pays nothing unless it failed, as
 # a repeat counted first would not be applied again either.
 _NOT_RECORDED = (
-    f"AND NOT EXISTS (SELECT FROM {_TABLE} WHERE stripe_event_id = %s AND outcome <> %s)"
+    f"AND NOT EXISTS (SELECT FROM {_TABLE} WHERE stripe_event_id = %s "
+    f"AND outcome <> {text_literals(StripeEvent.Outcome.FAILED)})"
 )
 # A delivery signed this soon after its event was created is taken for the event's first.
 FIRST_ATTEMPT_SECONDS = 60
@@ -105,7 +106,7 @@ def _record_outcome(
                 outcome,
                 detail,
                 *_times(),
-                *_recording_params(counted),
+                0 if counted else 1,
             ],
         )
         row = cursor.fetchone()
@@ -117,7 +118,9 @@ def _recording(rows: str) -> str:
     delivery_count. A record already there (an earlier delivery, or one made at the same moment
     by another server) takes this outcome unless it already had one other than failed: an
     event once applied stays applied."""
-    keep = f"{_TABLE}.outcome <> %s"
+    keep = f"{_TABLE}.outcome <> {text_literals(StripeEvent.Outcome.FAILED)}"
+    # Its one parameter after `rows`: how many deliveries to add, 0 when this one was counted
+    # already because the record was there before it.
     return (
         f"INSERT INTO {_TABLE} (stripe_event_id, type, payload, order_id, outcome, detail, "
         f"received_at, processed_at, delivery_count) {rows} "
@@ -144,11 +147,6 @@ def _times() -> list:
     """When the event was received and processed: now."""
     now = timezone.now()
     return [now, now]
-
-
-def _recording_params(counted: bool) -> list:
-    # This delivery was counted already when the record was there before it.
-    return [0 if counted else 1, *[StripeEvent.Outcome.FAILED.value] * 4]
 
 
 def replay_event(record: StripeEvent) -> StripeEvent:
@@ -249,9 +247,7 @@ def _apply_in_one_statement(event: dict, lookup: StripeLookup) -> StripeEvent | 
     ):
         return None
     applying = payments.paid_session_ctes(
-        session,
-        _NOT_RECORDED,
-        (StripeEvent.storable_id(event["id"]), StripeEvent.Outcome.FAILED.value),
+        session, _NOT_RECORDED, (StripeEvent.storable_id(event["id"]),)
     )
     if applying is None:
         return None
@@ -260,13 +256,7 @@ def _apply_in_one_statement(event: dict, lookup: StripeLookup) -> StripeEvent | 
         execute_prepared(
             cursor,
             _paying_statement(ctes),
-            [
-                *params,
-                *_identity(event),
-                StripeEvent.Outcome.PROCESSED.value,
-                *_times(),
-                *_recording_params(counted=False),
-            ],
+            [*params, *_identity(event), 1],
         )
         row = cursor.fetchone()
     if row is None:
@@ -278,11 +268,13 @@ def _apply_in_one_statement(event: dict, lookup: StripeLookup) -> StripeEvent | 
         ["id", "reference", "stripe_checkout_session_id"],
         [record.order_id, reference, session.id],
     )
-    if previous_status is not None:
-        order._log_move(previous_status, Order.Status.PAID)
     if email_id is not None:
         engine.announce_enqueued(tasks.send_order_email, queued, email_id)
-    _log_outcome(event, StripeEvent.Outcome.PROCESSED, "", order)
+    # The payment's one line says what the event did; a delivery that moved nothing says so.
+    if previous_status is not None:
+        order._log_move(previous_status, Order.Status.PAID, event["id"])
+    else:
+        _log_outcome(event, StripeEvent.Outcome.PROCESSED, "", order)
     return record
 
 
@@ -290,7 +282,11 @@ def _apply_in_one_statement(event: dict, lookup: StripeLookup) -> StripeEvent | 
 def _paying_statement(ctes: str) -> str:
     """The statement of _apply_in_one_statement around payments.paid_session_ctes, the same
     string for the same common table expressions: it names the prepared statement."""
-    recording = _recording("SELECT %s, %s, %s, applied.id, %s, '', %s, %s, 1 FROM applied")
+    processed = text_literals(StripeEvent.Outcome.PROCESSED)
+    recording = _recording(
+        f"SELECT %s, %s, %s, applied.id, {processed}, '', statement_timestamp(), "
+        "statement_timestamp(), 1 FROM applied"
+    )
     return (
         f"WITH {ctes}, recorded AS ({recording}) "
         f"SELECT {', '.join(f'recorded.{column}' for column in _RETURNED)}, "

@@ -59,6 +59,17 @@ def _names(sql: str, param_count: int) -> tuple[str, str]:
     return name, execute
 
 
+def text_literals(*values: str) -> str:
+    """Constants of the code (statuses, outcomes), comma-separated as SQL text literals, for a
+    statement's text: every parameter of a statement is quoted by the driver and read back by
+    PostgreSQL on each execution, a constant written in once costs neither."""
+    texts = [str(value) for value in values]
+    for text in texts:
+        if "'" in text or "\\" in text:
+            raise ValueError(f"not a plain constant: {text!r}")
+    return ", ".join(f"'{text}'" for text in texts)
+
+
 def _numbered(sql: str) -> str:
     """The statement with $1, $2... for its %s placeholders, any other % doubled for the
     driver's own formatting."""

@@ -6,11 +6,13 @@ SAVEPOINT, RELEASE SAVEPOINT, ROLLBACK TO SAVEPOINT). The confirmation email of 
 written and queued in the same transaction; sending it is the worker's work.
 """
 
+import logging
 import time
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django_tasks.signals import task_enqueued
 from django_tasks_db.models import DBTaskResult
 
@@ -154,3 +156,23 @@ def test_the_confirmation_queued_by_the_paying_statement_is_announced_as_its_row
         task_enqueued.disconnect(listen)
 
     assert announced == [DBTaskResult.objects.get().task_result]
+
+
+def test_a_first_delivery_paying_an_order_logs_one_line_naming_the_order_and_the_event(
+    client, caplog
+):
+    order = make_order()
+    event = objects.event("checkout.session.completed", session_object(order))
+    caplog.set_level(logging.INFO, logger="orders")
+    before = timezone.now()
+
+    post_webhook(client, event)
+
+    order.refresh_from_db()
+    assert [record.getMessage() for record in caplog.records] == [
+        f"Order {order.reference}: pending -> paid "
+        f"(Checkout Session {order.stripe_checkout_session_id}, Stripe event {event['id']})"
+    ]
+    assert before <= order.paid_at <= timezone.now()
+    record = StripeEvent.objects.get(stripe_event_id=event["id"])
+    assert before <= record.received_at == record.processed_at <= timezone.now()
