@@ -5,7 +5,8 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from shop.prepared_statements import execute_prepared
+from orders.models import Order
+from shop.prepared_statements import execute_prepared, text_literals
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,3 +54,15 @@ def test_inside_a_transaction_a_lost_statement_fails_once_then_is_prepared_again
 
     assert result == 4
     assert sql.startswith("DEALLOCATE ALL; PREPARE")
+
+
+def test_constants_written_into_a_statement_read_back_as_themselves():
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT ARRAY[{text_literals(Order.Status.PAID, '', 'held')}]")
+        assert cursor.fetchone()[0] == ["paid", "", "held"]
+
+
+@pytest.mark.parametrize("value", ["it's", "back\\slash"])
+def test_a_value_that_is_not_a_plain_constant_is_never_written_into_a_statement(value):
+    with pytest.raises(ValueError, match="not a plain constant"):
+        text_literals("paid", value)
